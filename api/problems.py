@@ -1,0 +1,53 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from machtigen.errors import MachtigenError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MachtigenError)
+    async def _domain(_request: Request, error: MachtigenError) -> JSONResponse:
+        return problem(error.status_code, error.title, error.detail)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+        return problem(error.status_code, _title(error.status_code), str(error.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        invalid_params = [
+            {"name": ".".join(str(part) for part in item["loc"]), "reason": item["msg"]}
+            for item in error.errors()
+        ]
+        return problem(
+            422,
+            "Invalid input",
+            "The request does not match the schema.",
+            invalid_params=invalid_params,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
+        return problem(
+            500, "Internal server error", "Something went wrong on our side; nothing was changed."
+        )
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,1 @@
+"""machtigen: delegation and authorization for the government mailbox."""

@@ -1,0 +1,180 @@
+"""The account's life: casco → activated → deactivated (and back), its settings and folders."""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from machtigen.accounts.errors import (
+    AccountNotFound,
+    AccountStateConflict,
+    ActivationNotConfirmed,
+    FolderNameTaken,
+    InvalidEmail,
+    InvalidFolderName,
+)
+from machtigen.accounts.models import Account, AccountState, Folder
+from machtigen.afnemers.models import Afnemer
+from machtigen.audit.service import record
+from machtigen.consents.models import Consent
+from machtigen.context import Ctx
+
+
+def get_account(ctx: Ctx, person_id: UUID, action: str = "read") -> Account:
+    account = ctx.session.get(Account, person_id)
+    if account is None:
+        raise AccountNotFound()
+    ctx.authorize(action, account)
+    return account
+
+
+def record_visit(ctx: Ctx, person_id: UUID) -> Account:
+    """A login or visit. It never activates anything (rule 1)."""
+    account = get_account(ctx, person_id)
+    account.last_visit_at = ctx.now
+    return account
+
+
+def activate(ctx: Ctx, person_id: UUID, *, explanation_confirmed: bool) -> Account:
+    """Only this explicit act activates the mailbox, after the person was told what it means."""
+    account = get_account(ctx, person_id, "activate")
+    if not explanation_confirmed:
+        raise ActivationNotConfirmed()
+    if account.state not in (AccountState.CASCO, AccountState.DEACTIVATED):
+        raise AccountStateConflict(f"The mailbox cannot be activated from state {account.state}.")
+    previous = account.state
+    account.state = AccountState.ACTIVATED
+    account.activated_at = ctx.now
+    record(
+        ctx,
+        "account.activated",
+        subject_person_id=person_id,
+        object_type="account",
+        previous=previous,
+    )
+    return account
+
+
+def deactivate(ctx: Ctx, person_id: UUID) -> Account:
+    """Back to paper for everything except legally required digital post (rule 2)."""
+    account = get_account(ctx, person_id, "deactivate")
+    if account.state != AccountState.ACTIVATED:
+        raise AccountStateConflict(
+            f"Only an activated mailbox can be deactivated, not {account.state}."
+        )
+    account.state = AccountState.DEACTIVATED
+    account.deactivated_at = ctx.now
+    record(ctx, "account.deactivated", subject_person_id=person_id, object_type="account")
+    return account
+
+
+def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
+    """The central "everything on paper" switch (rule 4)."""
+    account = get_account(ctx, person_id, "manage_settings")
+    if account.paper_only != paper_only:
+        account.paper_only = paper_only
+        record(
+            ctx,
+            "account.paper_switch",
+            subject_person_id=person_id,
+            object_type="account",
+            on=paper_only,
+        )
+    return account
+
+
+def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
+    account = get_account(ctx, person_id, "manage_settings")
+    normalized = None if email is None else _normalized_email(email)
+    account.email = normalized
+    account.email_confirmed_at = ctx.now if normalized else None
+    record(
+        ctx,
+        "account.email_changed",
+        subject_person_id=person_id,
+        object_type="account",
+        has_email=normalized is not None,
+    )
+    return account
+
+
+def confirm_email_current(ctx: Ctx, person_id: UUID) -> Account:
+    """The six-monthly "is this address still yours?" answered yes (rule 6)."""
+    account = get_account(ctx, person_id, "manage_settings")
+    if account.email is None:
+        raise InvalidEmail("there is no address to confirm")
+    account.email_confirmed_at = ctx.now
+    record(ctx, "account.email_confirmed", subject_person_id=person_id, object_type="account")
+    return account
+
+
+def set_repeat_reminders(ctx: Ctx, person_id: UUID, enabled: bool) -> Account:
+    account = get_account(ctx, person_id, "manage_settings")
+    account.repeat_reminders = enabled
+    record(
+        ctx,
+        "account.reminders_changed",
+        subject_person_id=person_id,
+        object_type="account",
+        on=enabled,
+    )
+    return account
+
+
+def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
+    """Opt-in afnemers that joined since the last review and have no choice yet (rule 3)."""
+    account = get_account(ctx, person_id, "manage_settings")
+    chosen = select(col(Consent.afnemer_id)).where(col(Consent.person_id) == person_id)
+    statement = select(Afnemer).where(
+        col(Afnemer.legally_required_digital).is_(False),
+        col(Afnemer.id).not_in(chosen),
+    )
+    if account.afnemers_reviewed_at is not None:
+        statement = statement.where(col(Afnemer.joined_at) > account.afnemers_reviewed_at)
+    return ctx.session.scalars(statement.order_by(col(Afnemer.name))).all()
+
+
+def mark_afnemers_reviewed(ctx: Ctx, person_id: UUID) -> Account:
+    account = get_account(ctx, person_id, "manage_settings")
+    account.afnemers_reviewed_at = ctx.now
+    return account
+
+
+def create_folder(ctx: Ctx, person_id: UUID, name: str) -> Folder:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidFolderName()
+    folder = Folder(person_id=person_id, name=name, created_at=ctx.now)
+    ctx.authorize("manage", folder)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(folder)
+    except IntegrityError as error:
+        raise FolderNameTaken() from error
+    record(
+        ctx,
+        "folder.created",
+        subject_person_id=person_id,
+        object_type="folder",
+        object_id=folder.id,
+    )
+    return folder
+
+
+def folders_of(ctx: Ctx, person_id: UUID) -> Sequence[Folder]:
+    statement = (
+        ctx.authz.select(ctx.actor, "manage", Folder)
+        .where(col(Folder.person_id) == person_id)
+        .order_by(col(Folder.name))
+    )
+    return ctx.session.scalars(statement).all()
+
+
+def _normalized_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidEmail(str(error)) from error

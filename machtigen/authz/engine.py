@@ -1,0 +1,155 @@
+"""The one Oso instance: every policy file loaded once, every model registered with relations."""
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from oso import Oso, Relation
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from machtigen.accounts.models import Account, Folder
+from machtigen.afnemers.models import Afnemer, Service
+from machtigen.authz import actors
+from machtigen.authz.adapter import SqlAdapter, bound_session
+from machtigen.consents.models import Consent
+from machtigen.errors import Forbidden, NotFound
+from machtigen.identity.models import Person
+from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
+from machtigen.messages.models import Message
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+
+def _many(other: str, my_field: str, other_field: str) -> Relation:
+    return Relation(kind="many", other_type=other, my_field=my_field, other_field=other_field)
+
+
+def _one(other: str, my_field: str, other_field: str = "id") -> Relation:
+    return Relation(kind="one", other_type=other, my_field=my_field, other_field=other_field)
+
+
+def _subject_relations(person_field: str) -> dict[str, Relation]:
+    """Every resource that belongs to a person reaches that person's mandate scopes and measures."""
+    return {
+        "mandate_scopes": _many("MandateScope", person_field, "represented_person_id"),
+        "measures": _many("LegalMeasure", person_field, "subject_person_id"),
+    }
+
+
+_FIELDS: dict[type, dict[str, Any]] = {
+    Person: {"id": UUID, **_subject_relations("id")},
+    Account: {"person_id": UUID, "state": str, **_subject_relations("person_id")},
+    Folder: {"id": UUID, "person_id": UUID, **_subject_relations("person_id")},
+    Afnemer: {"id": UUID, "read_state_legal_basis": bool},
+    Service: {"id": UUID, "afnemer_id": UUID, "category": str},
+    Consent: {
+        "id": UUID,
+        "person_id": UUID,
+        "afnemer_id": UUID,
+        "afnemer_services": _many("Service", "afnemer_id", "afnemer_id"),
+        **_subject_relations("person_id"),
+    },
+    Message: {
+        "id": UUID,
+        "person_id": UUID,
+        "afnemer_id": UUID,
+        "service_id": UUID,
+        "channel": str,
+        "service": _one("Service", "service_id"),
+        "afnemer": _one("Afnemer", "afnemer_id"),
+        "consents": _many("Consent", "person_id", "person_id"),
+        **_subject_relations("person_id"),
+    },
+    Mandate: {
+        "id": UUID,
+        "represented_person_id": UUID,
+        "representative_person_id": UUID,
+        "representative_office_id": UUID,
+        "status": str,
+        "initiated_by": str,
+        "valid_from": datetime,
+        "valid_until": datetime,
+        "scopes": _many("MandateScope", "id", "mandate_id"),
+        "subject_measures": _many("LegalMeasure", "represented_person_id", "subject_person_id"),
+    },
+    MandateScope: {
+        "id": UUID,
+        "mandate_id": UUID,
+        "represented_person_id": UUID,
+        "service_id": UUID,
+        "action": str,
+        "lapsed_by_measure_id": UUID,
+        "mandate": _one("Mandate", "mandate_id"),
+        "service": _one("Service", "service_id"),
+    },
+    LegalMeasure: {
+        "id": UUID,
+        "subject_person_id": UUID,
+        "kind": str,
+        "representative_person_id": UUID,
+        "representative_office_id": UUID,
+        "starts_at": datetime,
+        "ends_at": datetime,
+    },
+}
+
+_ACTOR_CLASSES = (
+    actors.PersonActor,
+    actors.StaffActor,
+    actors.UnmatchedEidasActor,
+    actors.AfnemerActor,
+    actors.RegisterActor,
+    actors.OperatorActor,
+    actors.CourtRegister,
+    actors.AfnemerRegistry,
+)
+
+
+def build_oso(policy_dir: Path = POLICY_DIR) -> Oso:
+    oso = Oso()
+    oso.set_data_filtering_adapter(SqlAdapter())
+    oso.register_class(UUID)
+    for cls in _ACTOR_CLASSES:
+        oso.register_class(cls)
+    for model, fields in _FIELDS.items():
+        oso.register_class(model, fields=fields)
+    oso.load_files(sorted(str(path) for path in policy_dir.glob("*.polar")))
+    return oso
+
+
+class Authorizer:
+    """Asks the policy. 404 when the actor may not even see the object, 403 when it may see it."""
+
+    def __init__(self, oso: Oso) -> None:
+        self.oso = oso
+
+    def is_allowed(self, session: Session, actor: Any, action: str, resource: Any) -> bool:
+        with bound_session(session):
+            return bool(self.oso.is_allowed(actor, action, resource))
+
+    def authorize(self, session: Session, actor: Any, action: str, resource: Any) -> None:
+        if self.is_allowed(session, actor, action, resource):
+            return
+        if action != "see" and self.is_allowed(session, actor, "see", resource):
+            raise Forbidden(f"You may not {action.replace('_', ' ')} this.")
+        raise NotFound("Not found.")
+
+    def select(self, actor: Any, action: str, model: type[Any]) -> Select[Any]:
+        """A SELECT of every ``model`` row the actor may ``action``, filtered in SQL."""
+        return self.oso.authorized_query(actor, action, model)
+
+    def holds(self, rule: str, *args: object) -> bool:
+        """Whether a plain Polar fact or rule holds, e.g. which categories a measure covers."""
+        return bool(self.oso.query_rule_once(rule, *args))
+
+    def allowed_actions(self, session: Session, actor: Any, resource: Any) -> set[str]:
+        with bound_session(session):
+            return set(self.oso.authorized_actions(actor, resource))
+
+
+@lru_cache
+def get_authorizer() -> Authorizer:
+    return Authorizer(build_oso())

@@ -1,0 +1,137 @@
+"""Opt-in per afnemer, and the exact delivery answer: digital, paper or both (rules 2–5)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import exists, or_, select
+from sqlmodel import col
+
+from machtigen.accounts.models import Account, AccountState
+from machtigen.afnemers.models import Afnemer
+from machtigen.afnemers.service import get_afnemer
+from machtigen.audit.service import record
+from machtigen.config import get_settings
+from machtigen.consents.errors import OptInNotApplicable
+from machtigen.consents.models import Channel, Consent, DeliveryReason
+from machtigen.context import Ctx
+from machtigen.identity.models import Person
+from machtigen.identity.service import CASCO_AGE, age_on
+from machtigen.mandates.models import LegalMeasure
+
+
+@dataclass(frozen=True)
+class DeliveryDecision:
+    channel: Channel
+    reason: DeliveryReason
+
+
+def consent_for(ctx: Ctx, person_id: UUID, afnemer_id: UUID) -> Consent | None:
+    statement = select(Consent).where(
+        col(Consent.person_id) == person_id, col(Consent.afnemer_id) == afnemer_id
+    )
+    return ctx.session.scalars(statement).one_or_none()
+
+
+def set_opt_in(ctx: Ctx, person_id: UUID, afnemer_id: UUID, opted_in: bool) -> Consent:
+    """A tick counts at once; an untick after the transition period, shown to the user (rule 3)."""
+    afnemer = get_afnemer(ctx, afnemer_id)
+    if afnemer.legally_required_digital:
+        raise OptInNotApplicable()
+    consent = _existing_or_new(ctx, person_id, afnemer_id)
+    ctx.authorize("change", consent)
+    in_effect_now = consent.opted_in_at(ctx.now)
+    consent.previous_opted_in = in_effect_now
+    consent.opted_in = opted_in
+    consent.changed_at = ctx.now
+    transition = timedelta(days=get_settings().untick_transition_days)
+    consent.effective_at = ctx.now + transition if in_effect_now and not opted_in else ctx.now
+    ctx.session.add(consent)
+    ctx.session.flush()
+    record(
+        ctx,
+        "consent.ticked" if opted_in else "consent.unticked",
+        subject_person_id=person_id,
+        object_type="consent",
+        object_id=consent.id,
+        afnemer=afnemer.name,
+        effective_at=consent.effective_at.isoformat(),
+    )
+    return consent
+
+
+def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: bool) -> Consent:
+    """The person lets an afnemer learn whether its messages were read (rule 8)."""
+    afnemer = get_afnemer(ctx, afnemer_id)
+    consent = _existing_or_new(ctx, person_id, afnemer_id)
+    ctx.authorize("change", consent)
+    consent.share_read_state = share
+    ctx.session.add(consent)
+    ctx.session.flush()
+    record(
+        ctx,
+        "consent.read_state_shared" if share else "consent.read_state_withheld",
+        subject_person_id=person_id,
+        object_type="consent",
+        object_id=consent.id,
+        afnemer=afnemer.name,
+    )
+    return consent
+
+
+def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) -> DeliveryDecision:
+    """The exact answer an afnemer gets for one message to one person at one moment."""
+    account = ctx.session.get(Account, person.id)
+    if account is None or account.state == AccountState.CLOSED:
+        return DeliveryDecision(Channel.PAPER, DeliveryReason.NO_ACCOUNT)
+    if afnemer.legally_required_digital:
+        return _legally_required(ctx, person, account, at)
+    if account.state == AccountState.CASCO:
+        return DeliveryDecision(Channel.PAPER, DeliveryReason.NEVER_ACTIVATED)
+    if account.state == AccountState.DEACTIVATED:
+        return DeliveryDecision(Channel.PAPER, DeliveryReason.DEACTIVATED)
+    if account.paper_only:
+        return DeliveryDecision(Channel.PAPER, DeliveryReason.PAPER_SWITCH)
+    consent = consent_for(ctx, person.id, afnemer.id)
+    if consent is not None and consent.opted_in_at(at):
+        return DeliveryDecision(Channel.DIGITAL, DeliveryReason.OPTED_IN)
+    return DeliveryDecision(Channel.PAPER, DeliveryReason.NOT_OPTED_IN)
+
+
+def _legally_required(ctx: Ctx, person: Person, account: Account, at: datetime) -> DeliveryDecision:
+    """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2)."""
+    if account.state == AccountState.CASCO:
+        return DeliveryDecision(Channel.BOTH, DeliveryReason.NEVER_ACTIVATED)
+    if account.state == AccountState.DEACTIVATED:
+        return DeliveryDecision(Channel.BOTH, DeliveryReason.DEACTIVATED)
+    if account.paper_only:
+        return DeliveryDecision(Channel.BOTH, DeliveryReason.PAPER_SWITCH)
+    if in_exempted_group(ctx, person, at):
+        return DeliveryDecision(Channel.BOTH, DeliveryReason.EXEMPTED_GROUP)
+    return DeliveryDecision(Channel.DIGITAL, DeliveryReason.LEGALLY_REQUIRED)
+
+
+def in_exempted_group(ctx: Ctx, person: Person, at: datetime) -> bool:
+    """Regeling EBV art. 2: under 14, non-residents, and anyone under a court measure."""
+    if person.non_resident or age_on(person.date_of_birth, at) < CASCO_AGE:
+        return True
+    measure_in_force = exists().where(
+        col(LegalMeasure.subject_person_id) == person.id,
+        col(LegalMeasure.starts_at) <= at,
+        or_(col(LegalMeasure.ends_at).is_(None), col(LegalMeasure.ends_at) > at),
+    )
+    return bool(ctx.session.scalar(select(measure_in_force)))
+
+
+def _existing_or_new(ctx: Ctx, person_id: UUID, afnemer_id: UUID) -> Consent:
+    existing = consent_for(ctx, person_id, afnemer_id)
+    if existing is not None:
+        return existing
+    return Consent(
+        person_id=person_id,
+        afnemer_id=afnemer_id,
+        opted_in=False,
+        previous_opted_in=False,
+        changed_at=ctx.now,
+        effective_at=ctx.now,
+    )

@@ -1,0 +1,75 @@
+"""People, EU citizens' eIDAS identities, and representative offices with their staff."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from machtigen.models_base import enum_field, foreign_key, id_field, moment
+
+
+class Person(SQLModel, table=True):
+    """A natural person. ``bsn`` is empty only for an EU citizen not yet matched."""
+
+    id: UUID = id_field()
+    bsn: str | None = Field(default=None, max_length=9, unique=True)
+    given_name: str = Field(max_length=200)
+    family_name: str = Field(max_length=200)
+    date_of_birth: date
+    non_resident: bool = False
+    """Registered in the RNI (registratie niet-ingezetenen): an exempted group (Regeling EBV)."""
+    postal_address: str = Field(default="", max_length=500)
+    preferred_language: str = Field(default="nl", max_length=2)
+    created_at: datetime = moment()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class EidasMatch(StrEnum):
+    MATCHED = "matched"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    UNMATCHED = "unmatched"
+
+
+class EidasIdentity(SQLModel, table=True):
+    """A notified eID from another member state; linked to a person once matched, never merged."""
+
+    __tablename__ = "eidas_identity"
+
+    id: UUID = id_field()
+    person_identifier: str = Field(max_length=256, unique=True)
+    first_name: str = Field(max_length=200)
+    family_name: str = Field(max_length=200)
+    date_of_birth: date
+    person_id: UUID | None = foreign_key("person.id", nullable=True)
+    match: EidasMatch = enum_field(32, default=EidasMatch.UNMATCHED)
+    created_at: datetime = moment()
+
+
+class Office(SQLModel, table=True):
+    """A professional representative organisation (bewindvoerderskantoor), known by KvK number."""
+
+    id: UUID = id_field()
+    kvk_number: str = Field(max_length=8, unique=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = moment()
+
+
+class OfficeStaff(SQLModel, table=True):
+    """An employee who logs in with eHerkenning and acts for the office."""
+
+    __tablename__ = "office_staff"
+    __table_args__ = (UniqueConstraint("office_id", "employee_id"),)
+
+    id: UUID = id_field()
+    office_id: UUID = foreign_key("office.id")
+    employee_id: str = Field(max_length=128)
+    """The pseudonymous employee id eHerkenning issues."""
+    name: str = Field(max_length=200)
+    is_admin: bool = False
+    active: bool = True
+    created_at: datetime = moment()

@@ -1,0 +1,366 @@
+"""Voluntary mandates (grant, request, accept, decline, revoke, expire) and court measures."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from machtigen.afnemers.models import Service
+from machtigen.audit.service import record
+from machtigen.authz.actors import CourtRegister, PersonActor
+from machtigen.context import Ctx
+from machtigen.errors import Forbidden
+from machtigen.identity.models import Office, Person
+from machtigen.mandates.errors import (
+    InvalidMandate,
+    InvalidMeasure,
+    MandateNotFound,
+    MeasureConflict,
+)
+from machtigen.mandates.models import (
+    SERVICE_ACTIONS,
+    Initiator,
+    LegalMeasure,
+    Mandate,
+    MandateAction,
+    MandateScope,
+    MandateStatus,
+    MeasureKind,
+)
+
+MAX_SCOPES = 200
+
+
+@dataclass(frozen=True)
+class ScopeItem:
+    action: MandateAction
+    service_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Representative:
+    """Exactly one of the two: a person, or an office whose staff act for it."""
+
+    person_id: UUID | None = None
+    office_id: UUID | None = None
+
+    def __post_init__(self) -> None:
+        if (self.person_id is None) == (self.office_id is None):
+            raise InvalidMandate("A representative is either a person or an office.")
+
+
+@dataclass(frozen=True)
+class MandateRequest:
+    represented_person_id: UUID
+    representative: Representative
+    scope: tuple[ScopeItem, ...]
+    valid_from: datetime
+    valid_until: datetime
+
+
+def grant(ctx: Ctx, request: MandateRequest) -> Mandate:
+    """The represented person grants; the representative still has to accept (rule 10)."""
+    return _create(ctx, request, Initiator.REPRESENTED, "mandate.granted")
+
+
+def request_mandate(ctx: Ctx, request: MandateRequest) -> Mandate:
+    """A representative asks; the represented person accepts or declines."""
+    return _create(ctx, request, Initiator.REPRESENTATIVE, "mandate.requested")
+
+
+def accept(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    mandate = _load(ctx, mandate_id, "accept")
+    mandate.status = MandateStatus.ACTIVE
+    mandate.decided_at = ctx.now
+    _audit(ctx, mandate, "mandate.accepted")
+    for measure in _measures_in_force(ctx, mandate.represented_person_id):
+        _lapse_scopes(ctx, [mandate], measure)
+    return mandate
+
+
+def decline(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    mandate = _load(ctx, mandate_id, "decline")
+    mandate.status = MandateStatus.DECLINED
+    mandate.decided_at = ctx.now
+    _audit(ctx, mandate, "mandate.declined")
+    return mandate
+
+
+def revoke(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    """Either side ends it at any time; access stops at once."""
+    mandate = _load(ctx, mandate_id, "revoke")
+    represented_side = (
+        isinstance(ctx.actor, PersonActor) and ctx.actor.person_id == mandate.represented_person_id
+    )
+    _end(
+        mandate,
+        MandateStatus.REVOKED,
+        ctx.now,
+        "by_represented" if represented_side else "by_representative",
+    )
+    _audit(ctx, mandate, "mandate.revoked", reason=mandate.end_reason)
+    return mandate
+
+
+def expire_due(ctx: Ctx) -> int:
+    """Mark mandates past their validity as expired (the policy denies them from that moment)."""
+    statement = select(Mandate).where(
+        col(Mandate.status).in_([MandateStatus.ACTIVE, MandateStatus.REQUESTED]),
+        col(Mandate.valid_until) <= ctx.now,
+    )
+    expired = ctx.session.scalars(statement.with_for_update(skip_locked=True)).all()
+    for mandate in expired:
+        _end(mandate, MandateStatus.EXPIRED, ctx.now, "validity_ended")
+        _audit(ctx, mandate, "mandate.expired")
+    return len(expired)
+
+
+def mandates_of_actor(
+    ctx: Ctx, *, status: MandateStatus | None = None, limit: int = 200
+) -> Sequence[Mandate]:
+    """Every mandate the actor is a party to (or, for an afnemer, names one of its services)."""
+    statement = ctx.authz.select(ctx.actor, "read", Mandate)
+    if status is not None:
+        statement = statement.where(col(Mandate.status) == status)
+    statement = statement.order_by(col(Mandate.created_at).desc(), col(Mandate.id)).limit(limit)
+    return ctx.session.scalars(statement).all()
+
+
+def clients_of_actor(ctx: Ctx, *, limit: int = 1000) -> Sequence[Person]:
+    """The people this actor may act for right now, by mandate or by measure."""
+    statement = (
+        ctx.authz.select(ctx.actor, "act_for", Person)
+        .order_by(col(Person.family_name), col(Person.given_name), col(Person.id))
+        .limit(limit)
+    )
+    return ctx.session.scalars(statement).all()
+
+
+def scope_of(ctx: Ctx, mandate_id: UUID) -> Sequence[MandateScope]:
+    _load(ctx, mandate_id, "read")
+    return ctx.session.scalars(
+        select(MandateScope).where(col(MandateScope.mandate_id) == mandate_id)
+    ).all()
+
+
+@dataclass(frozen=True)
+class MeasureRecord:
+    register_id: str
+    subject_person_id: UUID
+    kind: MeasureKind
+    representative: Representative
+    starts_at: datetime
+    ends_at: datetime | None = None
+
+
+def record_measure(ctx: Ctx, measure_record: MeasureRecord) -> LegalMeasure:
+    """Start or change a measure from the register; idempotent per register id."""
+    ctx.authorize("feed", CourtRegister())
+    if measure_record.ends_at is not None and measure_record.ends_at <= measure_record.starts_at:
+        raise InvalidMeasure("A measure ends after it starts.")
+    if ctx.session.get(Person, measure_record.subject_person_id) is None:
+        raise InvalidMeasure("The person under the measure is not known.")
+    _check_representative_exists(ctx, measure_record.representative)
+    measure = ctx.session.scalars(
+        select(LegalMeasure).where(col(LegalMeasure.register_id) == measure_record.register_id)
+    ).one_or_none()
+    if measure is not None and measure.subject_person_id != measure_record.subject_person_id:
+        raise MeasureConflict("This register id belongs to a measure for another person.")
+    action = "measure.changed" if measure is not None else "measure.started"
+    measure = measure or LegalMeasure(register_id=measure_record.register_id, recorded_at=ctx.now)
+    measure.subject_person_id = measure_record.subject_person_id
+    measure.kind = measure_record.kind
+    measure.representative_person_id = measure_record.representative.person_id
+    measure.representative_office_id = measure_record.representative.office_id
+    measure.starts_at = measure_record.starts_at
+    measure.ends_at = measure_record.ends_at
+    ctx.session.add(measure)
+    ctx.session.flush()
+    record(
+        ctx,
+        action,
+        subject_person_id=measure.subject_person_id,
+        object_type="legal_measure",
+        object_id=measure.id,
+        kind=measure.kind,
+        starts_at=measure.starts_at.isoformat(),
+    )
+    if measure.starts_at <= ctx.now:
+        apply_measure_to_mandates(ctx, measure)
+    return measure
+
+
+def end_measure(ctx: Ctx, register_id: str, ends_at: datetime) -> LegalMeasure:
+    """The register ends a measure; the policy denies access from ``ends_at`` on."""
+    ctx.authorize("feed", CourtRegister())
+    measure = ctx.session.scalars(
+        select(LegalMeasure).where(col(LegalMeasure.register_id) == register_id)
+    ).one_or_none()
+    if measure is None:
+        raise InvalidMeasure("No measure with this register id.")
+    if ends_at <= measure.starts_at:
+        raise InvalidMeasure("A measure ends after it starts.")
+    measure.ends_at = ends_at
+    record(
+        ctx,
+        "measure.ended",
+        subject_person_id=measure.subject_person_id,
+        object_type="legal_measure",
+        object_id=measure.id,
+        ends_at=ends_at.isoformat(),
+    )
+    return measure
+
+
+def apply_measure_to_mandates(ctx: Ctx, measure: LegalMeasure) -> int:
+    """Voluntary mandates lapse where a legal representative now covers the same scope."""
+    mandates = ctx.session.scalars(
+        select(Mandate).where(
+            col(Mandate.represented_person_id) == measure.subject_person_id,
+            col(Mandate.status).in_([MandateStatus.ACTIVE, MandateStatus.REQUESTED]),
+        )
+    ).all()
+    return _lapse_scopes(ctx, mandates, measure)
+
+
+def _lapse_scopes(ctx: Ctx, mandates: Iterable[Mandate], measure: LegalMeasure) -> int:
+    lapsed = 0
+    for mandate in mandates:
+        scopes = ctx.session.scalars(
+            select(MandateScope).where(
+                col(MandateScope.mandate_id) == mandate.id,
+                col(MandateScope.lapsed_by_measure_id).is_(None),
+            )
+        ).all()
+        covered = [scope for scope in scopes if _measure_covers_scope(ctx, measure, scope)]
+        for scope in covered:
+            scope.lapsed_by_measure_id = measure.id
+        lapsed += len(covered)
+        if covered:
+            _audit(ctx, mandate, "mandate.lapsed", measure=measure.id, scopes=len(covered))
+        if covered and len(covered) == len(scopes):
+            _end(mandate, MandateStatus.REVOKED, ctx.now, "superseded_by_legal_measure")
+    return lapsed
+
+
+def _measure_covers_scope(ctx: Ctx, measure: LegalMeasure, scope: MandateScope) -> bool:
+    """Asks the policy's own coverage facts, so that the mapping lives in one place."""
+    if scope.service_id is None:
+        return ctx.authz.holds("measure_covers_personal_data", str(measure.kind))
+    service = ctx.session.get_one(Service, scope.service_id)
+    return ctx.authz.holds("measure_covers", str(measure.kind), str(service.category))
+
+
+def _measures_in_force(ctx: Ctx, person_id: UUID) -> Sequence[LegalMeasure]:
+    return ctx.session.scalars(
+        select(LegalMeasure).where(
+            col(LegalMeasure.subject_person_id) == person_id,
+            col(LegalMeasure.starts_at) <= ctx.now,
+            or_(col(LegalMeasure.ends_at).is_(None), col(LegalMeasure.ends_at) > ctx.now),
+        )
+    ).all()
+
+
+def _create(ctx: Ctx, request: MandateRequest, initiator: Initiator, action: str) -> Mandate:
+    _validate(ctx, request)
+    mandate = Mandate(
+        represented_person_id=request.represented_person_id,
+        representative_person_id=request.representative.person_id,
+        representative_office_id=request.representative.office_id,
+        status=MandateStatus.REQUESTED,
+        initiated_by=initiator,
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+        created_at=ctx.now,
+    )
+    if not ctx.is_allowed("create", mandate):
+        raise Forbidden(
+            "You can grant a mandate for yourself (not while under curatele), or request one"
+            " for yourself or your own office."
+        )
+    ctx.session.add(mandate)
+    ctx.session.flush()
+    for item in dict.fromkeys(request.scope):
+        ctx.session.add(
+            MandateScope(
+                mandate_id=mandate.id,
+                represented_person_id=mandate.represented_person_id,
+                service_id=item.service_id,
+                action=item.action,
+            )
+        )
+    _audit(
+        ctx,
+        mandate,
+        action,
+        scope=[f"{item.service_id or 'account'}:{item.action}" for item in request.scope],
+        valid_until=request.valid_until.isoformat(),
+    )
+    return mandate
+
+
+def _validate(ctx: Ctx, request: MandateRequest) -> None:
+    if not request.scope:
+        raise InvalidMandate("A mandate needs at least one service and action.")
+    if len(request.scope) > MAX_SCOPES:
+        raise InvalidMandate(f"A mandate has at most {MAX_SCOPES} scope items.")
+    if request.valid_until <= request.valid_from:
+        raise InvalidMandate("A mandate ends after it starts.")
+    if request.valid_until <= ctx.now:
+        raise InvalidMandate("A mandate must still be valid at some moment from now.")
+    if request.representative.person_id == request.represented_person_id:
+        raise InvalidMandate("Nobody represents themselves.")
+    if ctx.session.get(Person, request.represented_person_id) is None:
+        raise InvalidMandate("The represented person is not known.")
+    _check_representative_exists(ctx, request.representative)
+    for item in request.scope:
+        _validate_scope_item(ctx, item)
+
+
+def _validate_scope_item(ctx: Ctx, item: ScopeItem) -> None:
+    if item.action in SERVICE_ACTIONS:
+        if item.service_id is None or ctx.session.get(Service, item.service_id) is None:
+            raise InvalidMandate(f"The action {item.action} needs an existing service.")
+    elif item.service_id is not None:
+        raise InvalidMandate(f"The action {item.action} concerns the whole account, not a service.")
+
+
+def _check_representative_exists(ctx: Ctx, representative: Representative) -> None:
+    if (
+        representative.person_id is not None
+        and ctx.session.get(Person, representative.person_id) is None
+    ):
+        raise InvalidMandate("The representative is not known.")
+    if (
+        representative.office_id is not None
+        and ctx.session.get(Office, representative.office_id) is None
+    ):
+        raise InvalidMandate("The representative office is not known.")
+
+
+def _load(ctx: Ctx, mandate_id: UUID, action: str) -> Mandate:
+    mandate = ctx.session.get(Mandate, mandate_id)
+    if mandate is None:
+        raise MandateNotFound()
+    ctx.authorize(action, mandate)
+    return mandate
+
+
+def _end(mandate: Mandate, status: MandateStatus, at: datetime, reason: str) -> None:
+    mandate.status = status
+    mandate.ended_at = at
+    mandate.end_reason = reason
+
+
+def _audit(ctx: Ctx, mandate: Mandate, action: str, **detail: object) -> None:
+    record(
+        ctx,
+        action,
+        subject_person_id=mandate.represented_person_id,
+        object_type="mandate",
+        object_id=mandate.id,
+        **detail,
+    )

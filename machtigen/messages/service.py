@@ -1,0 +1,242 @@
+"""Delivering post into the mailbox, listing what an actor may read, opening and filing it."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from machtigen.accounts.models import Folder
+from machtigen.afnemers.models import Afnemer, Service
+from machtigen.audit.service import record
+from machtigen.consents.service import decide_delivery
+from machtigen.context import Ctx
+from machtigen.identity.service import find_person_by_bsn
+from machtigen.messages.errors import (
+    FolderMismatch,
+    IdempotencyKeyReused,
+    InvalidMessage,
+    MessageNotFound,
+    UnknownRecipient,
+)
+from machtigen.messages.models import Message, MessageRead
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message: Message
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    bsn: str
+    service_id: UUID
+    subject: str
+    body: str
+    action_text: str | None = None
+    deadline: date | None = None
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(
+            [
+                self.bsn,
+                str(self.service_id),
+                self.subject,
+                self.body,
+                self.action_text,
+                str(self.deadline),
+            ]
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def deliver(ctx: Ctx, new: NewMessage, *, idempotency_key: str) -> Delivery:
+    """Deliver once per idempotency key: a retry with the same request gets the same answer."""
+    if not 1 <= len(idempotency_key) <= 128:
+        raise InvalidMessage("An Idempotency-Key has 1 to 128 characters.")
+    service = ctx.session.get(Service, new.service_id)
+    if service is None:
+        raise InvalidMessage("No such service.")
+    ctx.authorize("deliver", service)
+    earlier = _by_idempotency_key(ctx, service.afnemer_id, idempotency_key)
+    if earlier is not None:
+        return _replay(earlier, new)
+    person = find_person_by_bsn(ctx, new.bsn)
+    if person is None:
+        raise UnknownRecipient()
+    afnemer = ctx.session.get_one(Afnemer, service.afnemer_id)
+    decision = decide_delivery(ctx, person, afnemer, ctx.now)
+    message = Message(
+        person_id=person.id,
+        afnemer_id=afnemer.id,
+        service_id=service.id,
+        subject=new.subject,
+        body=new.body,
+        action_text=new.action_text,
+        deadline=new.deadline,
+        received_at=ctx.now,
+        channel=decision.channel,
+        channel_reason=decision.reason,
+        idempotency_key=idempotency_key,
+        request_hash=new.fingerprint(),
+    )
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(message)
+    except IntegrityError:
+        concurrent = _by_idempotency_key(ctx, service.afnemer_id, idempotency_key)
+        if concurrent is None:
+            raise
+        return _replay(concurrent, new)
+    record(
+        ctx,
+        "message.delivered",
+        subject_person_id=person.id,
+        object_type="message",
+        object_id=message.id,
+        afnemer=afnemer.name,
+        channel=decision.channel,
+        reason=decision.reason,
+    )
+    return Delivery(message, replayed=False)
+
+
+def readable_messages(
+    ctx: Ctx,
+    *,
+    person_id: UUID | None = None,
+    folder_id: UUID | None = None,
+    archived: bool = False,
+    limit: int = 50,
+) -> Sequence[Message]:
+    """The actor's inbox (or a client's, with ``person_id``), filtered in SQL; unread first."""
+    statement = _readable(ctx, person_id=person_id, folder_id=folder_id, archived=archived)
+    unread = ~_read_by_actor(ctx)
+    statement = statement.order_by(unread.desc(), col(Message.received_at).desc(), col(Message.id))
+    return ctx.session.scalars(statement.limit(min(limit, MAX_PAGE))).all()
+
+
+def _readable(
+    ctx: Ctx, *, person_id: UUID | None, folder_id: UUID | None, archived: bool
+) -> Select[Any]:
+    statement = ctx.authz.select(ctx.actor, "read", Message)
+    if person_id is not None:
+        statement = statement.where(col(Message.person_id) == person_id)
+    if folder_id is not None:
+        statement = statement.where(col(Message.folder_id) == folder_id)
+    archived_clause = (
+        col(Message.archived_at).is_not(None) if archived else col(Message.archived_at).is_(None)
+    )
+    return statement.where(archived_clause)
+
+
+def _read_by_actor(ctx: Ctx):
+    return exists().where(
+        and_(
+            col(MessageRead.message_id) == col(Message.id),
+            col(MessageRead.reader_kind) == ctx.actor.kind,
+            col(MessageRead.reader_id) == ctx.actor.key,
+        )
+    )
+
+
+def open_message(ctx: Ctx, message_id: UUID) -> Message:
+    """Read a message: recorded per reader, and in the owner's audit trail (who, for whom)."""
+    message = _load(ctx, message_id, "read")
+    reader_id = ctx.actor.key
+    assert isinstance(reader_id, UUID)
+    already = ctx.session.scalars(
+        select(MessageRead).where(
+            col(MessageRead.message_id) == message.id,
+            col(MessageRead.reader_kind) == ctx.actor.kind,
+            col(MessageRead.reader_id) == reader_id,
+        )
+    ).first()
+    if already is None:
+        ctx.session.add(
+            MessageRead(
+                message_id=message.id,
+                reader_kind=ctx.actor.kind,
+                reader_id=reader_id,
+                read_at=ctx.now,
+            )
+        )
+    record(
+        ctx,
+        "message.opened",
+        subject_person_id=message.person_id,
+        object_type="message",
+        object_id=message.id,
+        first_time=already is None,
+    )
+    return message
+
+
+def file_in_folder(ctx: Ctx, message_id: UUID, folder_id: UUID | None) -> Message:
+    message = _load(ctx, message_id, "manage_folders")
+    if folder_id is not None:
+        folder = ctx.session.get(Folder, folder_id)
+        if folder is None or folder.person_id != message.person_id:
+            raise FolderMismatch()
+    message.folder_id = folder_id
+    record(
+        ctx,
+        "message.filed",
+        subject_person_id=message.person_id,
+        object_type="message",
+        object_id=message.id,
+        folder=folder_id,
+    )
+    return message
+
+
+def set_archived(ctx: Ctx, message_id: UUID, archived: bool) -> Message:
+    message = _load(ctx, message_id, "manage_folders")
+    message.archived_at = ctx.now if archived else None
+    record(
+        ctx,
+        "message.archived" if archived else "message.unarchived",
+        subject_person_id=message.person_id,
+        object_type="message",
+        object_id=message.id,
+    )
+    return message
+
+
+def is_read_by_owner(ctx: Ctx, message: Message) -> bool:
+    statement = select(col(MessageRead.id)).where(
+        col(MessageRead.message_id) == message.id,
+        col(MessageRead.reader_kind) == "person",
+        col(MessageRead.reader_id) == message.person_id,
+    )
+    return ctx.session.scalars(statement).first() is not None
+
+
+def _load(ctx: Ctx, message_id: UUID, action: str) -> Message:
+    message = ctx.session.get(Message, message_id)
+    if message is None:
+        raise MessageNotFound()
+    ctx.authorize(action, message)
+    return message
+
+
+def _by_idempotency_key(ctx: Ctx, afnemer_id: UUID, key: str) -> Message | None:
+    statement = select(Message).where(
+        col(Message.afnemer_id) == afnemer_id, col(Message.idempotency_key) == key
+    )
+    return ctx.session.scalars(statement).one_or_none()
+
+
+def _replay(earlier: Message, new: NewMessage) -> Delivery:
+    if earlier.request_hash != new.fingerprint():
+        raise IdempotencyKeyReused()
+    return Delivery(earlier, replayed=True)

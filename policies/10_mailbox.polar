@@ -1,0 +1,124 @@
+# The mailbox: messages, folders, the account and its consents.
+
+resource Message {
+  permissions = ["see", "read", "manage_folders", "receive_notifications",
+                 "view_status", "view_read_state"];
+}
+
+# A message decided "paper" is a delivery record, not post in the mailbox.
+in_mailbox(message: Message) if
+  message.channel != "paper";
+
+# The owner reads, files and is notified of all of their own post.
+has_permission(actor: PersonActor, action: String, message: Message) if
+  action in ["read", "manage_folders", "receive_notifications"] and
+  in_mailbox(message) and
+  message.person_id = actor.person_id;
+
+# A voluntary representative, for exactly the services and actions granted.
+has_permission(actor: Actor, action: String, message: Message) if
+  action in ["read", "manage_folders", "receive_notifications"] and
+  in_mailbox(message) and
+  scope in message.mandate_scopes and
+  scope.service_id = message.service_id and
+  scope.action = action and
+  scope_in_force(actor, scope);
+
+# A legal representative, for the categories the measure covers.
+has_permission(actor: Actor, action: String, message: Message) if
+  action in ["read", "manage_folders", "receive_notifications"] and
+  in_mailbox(message) and
+  measure in message.measures and
+  service = message.service and
+  legal_cover(actor, measure, service.category);
+
+# The afnemer that delivered it follows its delivery status, and nothing of anyone else's.
+has_permission(actor: AfnemerActor, "view_status", message: Message) if
+  message.afnemer_id = actor.afnemer_id;
+
+# Whether it was read only with a configured legal basis or the person's consent (rule 8).
+has_permission(actor: AfnemerActor, "view_read_state", message: Message) if
+  message.afnemer_id = actor.afnemer_id and
+  afnemer = message.afnemer and
+  afnemer.read_state_legal_basis = true;
+has_permission(actor: AfnemerActor, "view_read_state", message: Message) if
+  message.afnemer_id = actor.afnemer_id and
+  consent in message.consents and
+  consent.afnemer_id = message.afnemer_id and
+  consent.share_read_state = true;
+
+has_permission(actor: Actor, "see", message: Message) if
+  has_permission(actor, "read", message);
+has_permission(actor: AfnemerActor, "see", message: Message) if
+  has_permission(actor, "view_status", message);
+
+
+resource Folder {
+  permissions = ["see", "manage"];
+}
+
+has_permission(actor: PersonActor, "manage", folder: Folder) if
+  folder.person_id = actor.person_id;
+has_permission(actor: Actor, "manage", folder: Folder) if
+  scope in folder.mandate_scopes and
+  scope.action = "manage_folders" and
+  scope_in_force(actor, scope);
+has_permission(actor: Actor, "manage", folder: Folder) if
+  measure in folder.measures and
+  legal_representative(actor, measure) and
+  measure_is_full(measure.kind);
+has_permission(actor: Actor, "see", folder: Folder) if
+  has_permission(actor, "manage", folder);
+
+
+resource Account {
+  permissions = ["see", "read", "activate", "deactivate", "manage_settings", "read_audit"];
+}
+
+# Only the person, or a curator (full representation), runs the account itself.
+account_holder(actor: PersonActor, account: Account) if
+  account.person_id = actor.person_id;
+account_holder(actor, account: Account) if
+  measure in account.measures and
+  legal_representative(actor, measure) and
+  measure_is_full(measure.kind);
+
+has_permission(actor: Actor, action: String, account: Account) if
+  action in ["read", "activate", "deactivate", "manage_settings"] and
+  account_holder(actor, account);
+
+# Everyone who may act for the person sees that the account exists and its state.
+has_permission(actor: Actor, "read", account: Account) if
+  scope in account.mandate_scopes and
+  scope_in_force(actor, scope);
+has_permission(actor: Actor, "read", account: Account) if
+  measure in account.measures and
+  legal_representative(actor, measure);
+
+# The audit trail is the person's own (a curator's acts are in it, not the other way round).
+has_permission(actor: PersonActor, "read_audit", account: Account) if
+  account.person_id = actor.person_id;
+
+has_permission(actor: Actor, "see", account: Account) if
+  has_permission(actor, "read", account);
+
+
+resource Consent {
+  permissions = ["see", "change"];
+}
+
+has_permission(actor: PersonActor, "change", consent: Consent) if
+  consent.person_id = actor.person_id;
+has_permission(actor: Actor, "change", consent: Consent) if
+  scope in consent.mandate_scopes and
+  scope.action = "manage_consents" and
+  scope.service_id != nil and
+  service = scope.service and
+  service.afnemer_id = consent.afnemer_id and
+  scope_in_force(actor, scope);
+has_permission(actor: Actor, "change", consent: Consent) if
+  measure in consent.measures and
+  service in consent.afnemer_services and
+  legal_cover(actor, measure, service.category);
+has_permission(actor: Actor, "see", consent: Consent) if
+  has_permission(actor, "change", consent);

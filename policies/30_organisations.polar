@@ -1,0 +1,22 @@
+# Afnemers, the court register feed and the operators.
+
+resource Service {
+  permissions = ["see", "check_representation", "deliver"];
+}
+
+# An afnemer asks about, and delivers for, its own services only.
+has_permission(actor: AfnemerActor, action: String, service: Service) if
+  action in ["see", "check_representation", "deliver"] and
+  service.afnemer_id = actor.afnemer_id;
+
+resource CourtRegister {
+  permissions = ["feed"];
+}
+
+has_permission(_actor: RegisterActor, "feed", _register: CourtRegister);
+
+resource AfnemerRegistry {
+  permissions = ["configure"];
+}
+
+has_permission(_actor: OperatorActor, "configure", _registry: AfnemerRegistry);

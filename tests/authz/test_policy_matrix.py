@@ -1,0 +1,210 @@
+"""The whole authorization model at a glance: every actor kind × action × resource kind.
+
+One person (the owner) has three messages: a financial one (Belastingdienst income tax),
+a personal-care one (Wmo) and an "other" one (RDW APK). Around the owner stand voluntary
+representatives in every state, a legal representative for every measure, office staff,
+EU citizens, afnemers, a stranger and an operator. ``Y`` allows, ``.`` denies.
+
+Columns
+  fin:read  fin:notify  fin:folders  fin:status   the financial message: read, be notified, file, delivery status
+  care:read  other:read                          the personal-care and the "other" message
+  act_for  personal                              the owner as a client: act for, read the personal-data section
+  acct:read  acct:activate  acct:audit           the owner's account
+  mandate:read  mandate:revoke                   the voluntary mandate held by vol_in
+  consent:change                                 the owner's opt-in for RDW
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from machtigen.accounts.models import Account
+from machtigen.afnemers.models import ServiceCategory
+from machtigen.authz.actors import (
+    AfnemerActor,
+    OperatorActor,
+    PersonActor,
+    RegisterActor,
+    StaffActor,
+    UnmatchedEidasActor,
+)
+from machtigen.consents.models import Consent
+from machtigen.mandates.models import MandateAction, MandateStatus, MeasureKind
+from tests import factories as f
+
+MATRIX = """
+actor               fin:read fin:notify fin:folders fin:status care:read other:read act_for personal acct:read acct:activate acct:audit mandate:read mandate:revoke consent:change
+owner               Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y
+eidas_matched       Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y
+eidas_unmatched     .        .          .           .          .         .          .       .        .         .             .          .            .              .
+vol_in              Y        Y          .           .          .         .          Y       .        Y         .             .          Y            Y              Y
+vol_personal_data   .        .          .           .          .         .          Y       Y        Y         .             .          .            .              .
+vol_expired         .        .          .           .          .         .          .       .        .         .             .          .            .              .
+vol_not_yet_valid   .        .          .           .          .         .          .       .        .         .             .          .            .              .
+vol_revoked         .        .          .           .          .         .          .       .        .         .             .          .            .              .
+vol_requested       .        .          .           .          .         .          .       .        .         .             .          .            .              .
+vol_lapsed          .        .          .           .          .         .          .       .        .         .             .          .            .              .
+curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             .          .            .              Y
+beschermingsbewind  Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
+mentorschap         .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .
+faillissement       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
+wsnp                Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
+bewind_ended        .        .          .           .          .         .          .       .        .         .             .          .            .              .
+bewind_future       .        .          .           .          .         .          .       .        .         .             .          .            .              .
+office_staff        Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
+other_office_staff  .        .          .           .          .         .          .       .        .         .             .          .            .              .
+stranger            .        .          .           .          .         .          .       .        .         .             .          .            .              .
+afnemer_own         .        .          .           Y          .         .          .       .        .         .             .          Y            .              .
+afnemer_foreign     .        .          .           .          .         .          .       .        .         .             .          .            .              .
+court_register      .        .          .           .          .         .          .       .        .         .             .          .            .              .
+operator            .        .          .           .          .         .          .       .        .         .             .          .            .              .
+"""
+
+_ACTION = {
+    "fin:read": ("fin", "read"),
+    "fin:notify": ("fin", "receive_notifications"),
+    "fin:folders": ("fin", "manage_folders"),
+    "fin:status": ("fin", "view_status"),
+    "care:read": ("care", "read"),
+    "other:read": ("other", "read"),
+    "act_for": ("person", "act_for"),
+    "personal": ("person", "read_personal_data"),
+    "acct:read": ("account", "read"),
+    "acct:activate": ("account", "activate"),
+    "acct:audit": ("account", "read_audit"),
+    "mandate:read": ("mandate", "read"),
+    "mandate:revoke": ("mandate", "revoke"),
+    "consent:change": ("consent", "change"),
+}
+
+
+def _table() -> list[tuple[str, str, bool]]:
+    header, *rows = [line.split() for line in MATRIX.strip().splitlines()]
+    cells = []
+    for actor, *marks in rows:
+        assert len(marks) == len(header) - 1, f"row {actor} has {len(marks)} cells"
+        cells.extend(
+            (actor, column, mark == "Y") for column, mark in zip(header[1:], marks, strict=True)
+        )
+    return cells
+
+
+@dataclass
+class World:
+    actors: dict[str, object]
+    resources: dict[str, object]
+
+
+@pytest.fixture
+def world(session) -> World:
+    T0 = f.T0
+    tax = f.afnemer(session, name="Belastingdienst", legally_required=True)
+    rdw = f.afnemer(session, name="RDW")
+    gemeente = f.afnemer(session, name="Gemeente")
+    income_tax = f.service(session, tax, ServiceCategory.FINANCIAL)
+    apk = f.service(session, rdw, ServiceCategory.OTHER)
+    wmo = f.service(session, gemeente, ServiceCategory.PERSONAL_CARE)
+    owner = f.person(session)
+    messages = {
+        "fin": f.message(session, owner, income_tax),
+        "care": f.message(session, owner, wmo),
+        "other": f.message(session, owner, apk),
+    }
+    actors: dict[str, object] = {
+        "owner": PersonActor(owner.id, T0),
+        "eidas_matched": PersonActor(
+            owner.id, T0, means="eidas", loa="http://eidas.europa.eu/LoA/substantial"
+        ),
+        "eidas_unmatched": UnmatchedEidasActor(owner.id, T0),
+        "stranger": PersonActor(f.person(session).id, T0),
+        "afnemer_own": AfnemerActor(tax.id, T0),
+        "afnemer_foreign": AfnemerActor(gemeente.id, T0),
+        "court_register": RegisterActor("ccbr", T0),
+        "operator": OperatorActor("op", T0),
+    }
+
+    def voluntary(name: str, scope, **kwargs):
+        rep = f.person(session)
+        actors[name] = PersonActor(rep.id, T0)
+        return f.mandate(session, owner, person=rep, scope=scope, **kwargs)
+
+    held = voluntary(
+        "vol_in",
+        [
+            (income_tax, MandateAction.READ),
+            (income_tax, MandateAction.RECEIVE_NOTIFICATIONS),
+            (apk, MandateAction.MANAGE_CONSENTS),
+        ],
+    )
+    voluntary("vol_personal_data", [(None, MandateAction.READ_PERSONAL_DATA)])
+    full = [(income_tax, MandateAction.READ), (wmo, MandateAction.READ), (apk, MandateAction.READ)]
+    voluntary("vol_expired", full, valid_until=T0 - timedelta(seconds=1))
+    voluntary("vol_not_yet_valid", full, valid_from=T0 + timedelta(seconds=1))
+    voluntary("vol_revoked", full, status=MandateStatus.REVOKED)
+    voluntary("vol_requested", full, status=MandateStatus.REQUESTED)
+    lapsed = voluntary("vol_lapsed", [(income_tax, MandateAction.READ)])
+    lapsing_measure = f.measure(
+        session,
+        owner,
+        MeasureKind.BESCHERMINGSBEWIND,
+        person=f.person(session),
+        ends_at=T0 - timedelta(days=1),
+    )
+    for scope in session.query(f.MandateScope).filter_by(mandate_id=lapsed.id):
+        scope.lapsed_by_measure_id = lapsing_measure.id
+    session.flush()
+
+    for kind in MeasureKind:
+        rep = f.person(session)
+        actors[kind.value] = PersonActor(rep.id, T0)
+        f.measure(session, owner, kind, person=rep)
+    ended = f.person(session)
+    actors["bewind_ended"] = PersonActor(ended.id, T0)
+    f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, person=ended, ends_at=T0)
+    future = f.person(session)
+    actors["bewind_future"] = PersonActor(future.id, T0)
+    f.measure(
+        session,
+        owner,
+        MeasureKind.BESCHERMINGSBEWIND,
+        person=future,
+        starts_at=T0 + timedelta(days=1),
+    )
+
+    office = f.office(session)
+    other_office = f.office(session)
+    f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, office=office)
+    actors["office_staff"] = StaffActor(f.staff(session, office).id, office.id, T0)
+    actors["other_office_staff"] = StaffActor(
+        f.staff(session, other_office).id, other_office.id, T0
+    )
+
+    consent = Consent(
+        person_id=owner.id, afnemer_id=rdw.id, opted_in=True, changed_at=T0, effective_at=T0
+    )
+    session.add(consent)
+    session.flush()
+    resources = {
+        **messages,
+        "person": owner,
+        "account": session.get(Account, owner.id),
+        "mandate": held,
+        "consent": consent,
+    }
+    return World(actors, resources)
+
+
+@pytest.mark.parametrize(("actor", "column", "expected"), _table())
+def test_policy_matrix(
+    world: World, authz, session, actor: str, column: str, expected: bool
+) -> None:
+    resource_name, action = _ACTION[column]
+    allowed = authz.is_allowed(session, world.actors[actor], action, world.resources[resource_name])
+    assert allowed == expected, (
+        f"{actor} {action} {resource_name}: expected {'allow' if expected else 'deny'}"
+    )
+
+
+def test_every_row_names_an_actor_of_the_world(world: World) -> None:
+    assert {actor for actor, _, _ in _table()} == set(world.actors)

@@ -1,0 +1,107 @@
+"""Every database test runs on a migrated database, one transaction per test, rolled back.
+
+``MACHTIGEN_TEST_DATABASE_URL`` chooses the server: unset, an SQLite file; a PostgreSQL
+URL, a fresh database created on that server for this run and dropped after it.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from machtigen.authz.actors import Actor, OperatorActor, RegisterActor
+from machtigen.authz.engine import Authorizer, get_authorizer
+from machtigen.clock import FrozenClock
+from machtigen.context import Ctx, Origin
+from machtigen.db import make_engine
+from machtigen.migrate import upgrade
+from tests.factories import T0
+
+
+@contextmanager
+def fresh_database(configured: str | None, folder: Path) -> Iterator[str]:
+    """A new, empty database on the configured server (or an SQLite file), dropped afterwards."""
+    if not configured or configured.startswith("sqlite"):
+        yield f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"
+        return
+    url = make_url(configured)
+    name = f"machtigen_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(
+        os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), tmp_path_factory.mktemp("db")
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def authz() -> Authorizer:
+    return get_authorizer()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def ctx_for(session: Session, clock: FrozenClock, authz: Authorizer):
+    def make(actor: Actor) -> Ctx:
+        return Ctx(
+            session=session,
+            actor=actor,
+            clock=clock,
+            authz=authz,
+            origin=Origin("192.0.2.10", "pytest"),
+        )
+
+    return make
+
+
+@pytest.fixture
+def operator_ctx(ctx_for, clock: FrozenClock) -> Ctx:
+    return ctx_for(OperatorActor("op-1", clock.now()))
+
+
+@pytest.fixture
+def register_ctx(ctx_for, clock: FrozenClock) -> Ctx:
+    return ctx_for(RegisterActor("ccbr", clock.now()))

@@ -1,0 +1,76 @@
+"""The demo data tells the sources' stories, and the policy reads them the way the stories say."""
+
+from sqlalchemy import select
+
+from machtigen import demo
+from machtigen.accounts.models import Account, AccountState
+from machtigen.afnemers.models import Afnemer
+from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.identity.bsn import is_valid_bsn
+from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person
+from machtigen.mandates import service as mandates
+from machtigen.messages import service as messages
+
+
+def person(session, bsn):
+    return session.scalars(select(Person).where(Person.bsn == bsn)).one()
+
+
+def load(session, authz, clock):
+    assert demo.load_demo_data(session, authz, clock.now())
+    assert not demo.load_demo_data(session, authz, clock.now())
+
+
+def test_all_demo_bsns_pass_the_elfproef():
+    bsns = [
+        demo.KOEN_BSN,
+        demo.CORRY_BSN,
+        demo.PIET_BSN,
+        demo.MONIQUE_BSN,
+        demo.SANNE_BSN,
+        demo.CHRISTINA_BSN,
+        demo.LISA_BSN,
+        *demo.PIET_CLIENT_BSNS,
+    ]
+    assert all(is_valid_bsn(bsn) for bsn in bsns)
+    assert len(set(bsns)) == len(bsns)
+
+
+def test_the_stories(session, authz, clock, ctx_for):
+    load(session, authz, clock)
+    koen = person(session, demo.KOEN_BSN)
+    koen_account = session.get(Account, koen.id)
+    assert (koen_account.state, koen_account.email) == (AccountState.ACTIVATED, None)
+    koen_ctx = ctx_for(PersonActor(koen.id, clock.now()))
+    [apk] = messages.readable_messages(koen_ctx)
+    assert "APK" in apk.subject and apk.deadline is not None
+    assert not messages.is_read_by_owner(koen_ctx, apk)
+
+    office = session.scalars(select(Office).where(Office.kvk_number == demo.PIET_OFFICE_KVK)).one()
+    piet_staff = session.scalars(
+        select(OfficeStaff).where(OfficeStaff.employee_id == demo.PIET_EMPLOYEE_ID)
+    ).one()
+    piet_ctx = ctx_for(StaffActor(piet_staff.id, office.id, clock.now()))
+    clients = mandates.clients_of_actor(piet_ctx)
+    assert len(clients) == 10
+    first_client = person(session, demo.PIET_CLIENT_BSNS[0])
+    client_post = messages.readable_messages(piet_ctx, person_id=first_client.id)
+    tax = session.scalars(select(Afnemer).where(Afnemer.name == "Belastingdienst")).one()
+    assert [m.afnemer_id for m in client_post] == [tax.id]
+    own_view = messages.readable_messages(ctx_for(PersonActor(first_client.id, clock.now())))
+    assert len(own_view) == 2  # her care post exists, Piet just cannot see it
+
+    monique = person(session, demo.MONIQUE_BSN)
+    sanne = person(session, demo.SANNE_BSN)
+    monique_ctx = ctx_for(PersonActor(monique.id, clock.now()))
+    assert [c.id for c in mandates.clients_of_actor(monique_ctx)] == [sanne.id]
+    assert messages.readable_messages(monique_ctx, person_id=sanne.id)
+
+    christina = person(session, demo.CHRISTINA_BSN)
+    identity = session.scalars(
+        select(EidasIdentity).where(EidasIdentity.person_identifier == demo.CHRISTINA_EIDAS)
+    ).one()
+    assert identity.person_id == christina.id and christina.non_resident
+
+    lisa = person(session, demo.LISA_BSN)
+    assert session.get(Account, lisa.id).email == "lisa.hendriks@example.org"
