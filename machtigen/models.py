@@ -6,7 +6,7 @@ from machtigen.accounts.models import Account, Folder
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.models import AuditEvent
 from machtigen.consents.models import Consent
-from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person
+from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person, PortalSession
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message, MessageRead
 
@@ -27,6 +27,7 @@ __all__ = [
     "Office",
     "OfficeStaff",
     "Person",
+    "PortalSession",
     "Service",
     "metadata",
 ]

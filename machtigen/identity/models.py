@@ -46,6 +46,8 @@ class EidasIdentity(SQLModel, table=True):
     family_name: str = Field(max_length=200)
     date_of_birth: date
     person_id: UUID | None = foreign_key("person.id", nullable=True)
+    candidate_person_id: UUID | None = foreign_key("person.id", nullable=True, index=False)
+    """Name and date of birth matched this person: linked only after confirmation."""
     match: EidasMatch = enum_field(32, default=EidasMatch.UNMATCHED)
     created_at: datetime = moment()
 
@@ -73,3 +75,27 @@ class OfficeStaff(SQLModel, table=True):
     is_admin: bool = False
     active: bool = True
     created_at: datetime = moment()
+
+
+class PortalSession(SQLModel, table=True):
+    """A server-side portal session. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "portal_session"
+
+    id: UUID = id_field()
+    token_hash: str = Field(max_length=64, unique=True)
+    actor_kind: str = Field(max_length=16)
+    person_id: UUID | None = foreign_key("person.id", nullable=True)
+    staff_id: UUID | None = foreign_key("office_staff.id", nullable=True)
+    eidas_identity_id: UUID | None = foreign_key("eidas_identity.id", nullable=True, index=False)
+    acting_for_person_id: UUID | None = foreign_key("person.id", nullable=True, index=False)
+    means: str = Field(max_length=16)
+    loa: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    language: str = Field(default="nl", max_length=2)
+    created_at: datetime = moment()
+    last_seen_at: datetime = moment()
+    expires_at: datetime = moment(index=True)
+    ended_at: datetime | None = moment(nullable=True)
+    ip: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=300)
