@@ -20,3 +20,10 @@ resource AfnemerRegistry {
 }
 
 has_permission(_actor: OperatorActor, "configure", _registry: AfnemerRegistry);
+
+resource EidasIdentity {
+  permissions = ["confirm_match"];
+}
+
+# Linking an EU citizen's eID to a BSN is a manual check by an operator, never automatic.
+has_permission(_actor: OperatorActor, "confirm_match", _identity: EidasIdentity);

@@ -1,6 +1,5 @@
 """Registering people, EU citizens' eIDAS identities and representative offices."""
 
-import re
 from datetime import date, datetime
 from uuid import UUID
 
@@ -19,11 +18,10 @@ from machtigen.identity.errors import (
     PersonAlreadyRegistered,
     PersonNotFound,
 )
+from machtigen.identity.formats import is_eidas_identifier, is_kvk_number
 from machtigen.identity.models import EidasIdentity, EidasMatch, Office, OfficeStaff, Person
 
 CASCO_AGE = 14
-_EIDAS_IDENTIFIER = re.compile(r"[A-Z]{2}/NL/[A-Za-z0-9+/=_.:-]{1,200}")
-_KVK = re.compile(r"[0-9]{8}")
 
 
 def age_on(date_of_birth: date, moment: datetime) -> int:
@@ -87,7 +85,7 @@ def register_eidas_identity(
     person_id: UUID | None = None,
 ) -> EidasIdentity:
     """Record a notified eID; linked to a person only when the match is certain."""
-    if not _EIDAS_IDENTIFIER.fullmatch(person_identifier):
+    if not is_eidas_identifier(person_identifier):
         raise InvalidEidasIdentifier()
     identity = EidasIdentity(
         person_identifier=person_identifier,
@@ -112,7 +110,7 @@ def register_eidas_identity(
 
 
 def register_office(ctx: Ctx, *, kvk_number: str, name: str) -> Office:
-    if not _KVK.fullmatch(kvk_number):
+    if not is_kvk_number(kvk_number):
         raise InvalidKvkNumber()
     office = Office(kvk_number=kvk_number, name=name, created_at=ctx.now)
     ctx.session.add(office)

@@ -41,8 +41,8 @@ def request_for(owner, rep=None, office=None, scope=(), days=30, start=None):
     )
 
 
-def reader(ctx_for, person, clock):
-    return ctx_for(PersonActor(person.id, clock.now()))
+def reader(ctx_for, person, clock, loa="substantieel"):
+    return ctx_for(PersonActor(person.id, clock.now(), loa=loa))
 
 
 def test_grant_then_accept_gives_access_within_scope(session, ctx_for, clock, services):
@@ -76,7 +76,7 @@ def test_a_request_by_an_office_is_accepted_by_the_person(session, ctx_for, cloc
     owner = f.person(session)
     office = f.office(session)
     staff = f.staff(session, office)
-    staff_ctx = ctx_for(StaffActor(staff.id, office.id, clock.now()))
+    staff_ctx = ctx_for(StaffActor(staff.id, office.id, clock.now(), loa="EH3"))
     mandate = mandates.request_mandate(
         staff_ctx, request_for(owner, office=office, scope=[(services["tax"], MandateAction.READ)])
     )
@@ -307,3 +307,16 @@ def test_invalid_measure_period_is_refused(session, register_ctx, clock):
                 ends_at=clock.now(),
             ),
         )
+
+
+def test_granting_with_a_weaker_login_asks_to_step_up(session, ctx_for, clock, services):
+    from machtigen.identity.loa import StepUpRequired
+
+    owner, rep = f.person(session), f.person(session)
+    with pytest.raises(StepUpRequired) as step_up:
+        mandates.grant(
+            reader(ctx_for, owner, clock, loa="midden"),
+            request_for(owner, rep, scope=[(services["tax"], MandateAction.READ)]),
+        )
+    assert step_up.value.needed == "substantieel"
+    assert step_up.value.status_code == 403

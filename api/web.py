@@ -1,0 +1,147 @@
+"""Shared pieces of the server-rendered pages: templates, language, the portal session."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep
+from api.i18n import TEXT, language_of
+from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
+from machtigen.clock import Clock
+from machtigen.config import Settings
+from machtigen.context import Ctx, Origin
+from machtigen.identity.models import PortalSession
+from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
+
+SESSION_COOKIE = "machtigen_session"
+LANGUAGE_COOKIE = "machtigen_lang"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def clock_of(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def origin_of(request: Request) -> Origin:
+    host = request.client.host if request.client else None
+    return Origin(ip=host, user_agent=request.headers.get("user-agent"))
+
+
+def language(request: Request, portal: PortalSession | None = None) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if asked is None and portal is not None:
+        asked = portal.language
+    return language_of(asked)
+
+
+def render(
+    request: Request, template: str, lang: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"t": TEXT[lang], "lang": lang, "other_lang": "en" if lang == "nl" else "nl", **context},
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+    if request.query_params.get("lang") in TEXT:
+        response.set_cookie(LANGUAGE_COOKIE, lang, httponly=True, samesite="lax")
+    return response
+
+
+@dataclass
+class Portal:
+    """A logged-in portal request: the session row, the actor and a domain context."""
+
+    session: PortalSession
+    actor: PersonActor | StaffActor | UnmatchedEidasActor
+    ctx: Ctx
+
+    def require_csrf(self, submitted: str | None) -> None:
+        if not csrf_valid(self.session, submitted):
+            raise CsrfRefused()
+
+
+class CsrfRefused(Exception):
+    """A form post without this session's token: refused, nothing changed."""
+
+
+class LoginRequired(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def current_portal(request: Request, db: SessionDep) -> Portal:
+    settings, clock = settings_of(request), clock_of(request)
+    now = clock.now()
+    try:
+        portal = resume(db, request.cookies.get(SESSION_COOKIE), now, settings)
+        actor = actor_of(db, portal, now)
+    except SessionExpired as expired:
+        raise LoginRequired(expired.detail) from expired
+    ctx = Ctx(
+        session=db,
+        actor=actor,
+        clock=clock,
+        authz=request.app.state.authorizer,
+        origin=origin_of(request),
+    )
+    return Portal(portal, actor, ctx)
+
+
+PortalDep = Annotated[Portal, Depends(current_portal)]
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+    )
+
+
+def anonymous_ctx(request: Request, db: Session, actor: Any) -> Ctx:
+    return Ctx(
+        session=db,
+        actor=actor,
+        clock=clock_of(request),
+        authz=request.app.state.authorizer,
+        origin=origin_of(request),
+    )
+
+
+def install_page_handlers(app: Any) -> None:
+    """Pages answer with pages: a login redirect, or a readable refusal."""
+    from fastapi.responses import RedirectResponse
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _error: LoginRequired) -> Response:
+        return RedirectResponse("/auth/login", status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, _error: CsrfRefused) -> Response:
+        message = (
+            "This form was not sent from your own session; nothing was changed. Please try again."
+        )
+        return render(request, "error.html", language(request), 403, message=message)

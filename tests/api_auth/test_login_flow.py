@@ -1,0 +1,291 @@
+"""The whole login through the development broker, over HTTP: sessions, CSRF, time-outs, acting for."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.main import create_app
+from machtigen.accounts.models import Account, AccountState
+from machtigen.audit.models import AuditEvent
+from machtigen.clock import FrozenClock
+from machtigen.config import Settings
+from machtigen.db import make_engine
+from machtigen.identity.brokers import mint_dev_token
+from machtigen.mandates.models import MeasureKind
+from machtigen.migrate import upgrade
+from tests import factories as f
+from tests.conftest import fresh_database
+
+
+@pytest.fixture(scope="module")
+def app_database(tmp_path_factory):
+    import os
+
+    with fresh_database(
+        os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), tmp_path_factory.mktemp("app")
+    ) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine, url
+        engine.dispose()
+
+
+@pytest.fixture
+def settings(app_database, tmp_path):
+    return Settings(
+        database_url=app_database[1],
+        dev_broker=True,
+        dev_broker_key_file=str(tmp_path / "key.pem"),
+        secret_key="test-secret",
+        cookie_secure=False,
+        public_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(f.T0)
+
+
+@pytest.fixture
+def client(settings, clock):
+    with TestClient(create_app(settings, clock=clock), follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(app_database):
+    with Session(app_database[0], expire_on_commit=False) as session:
+        yield session
+
+
+def committed(db, build):
+    value = build(db)
+    db.commit()
+    return value
+
+
+def hidden(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+def login(client, means, **fields):
+    start = client.get(f"/auth/{means}/start")
+    assert start.status_code == 303
+    page = client.get(start.headers["location"])
+    assert page.status_code == 200
+    form = {
+        "state": hidden(page.text, "state"),
+        "nonce": hidden(page.text, "nonce"),
+        "redirect_uri": f"/auth/{means}/callback",
+        **fields,
+    }
+    minted = client.post(f"/dev-broker/{means}/authorize", data=form)
+    assert minted.status_code == 200
+    return client.post(
+        f"/auth/{means}/callback",
+        data={"id_token": hidden(minted.text, "id_token"), "state": hidden(minted.text, "state")},
+    )
+
+
+def events(db, action):
+    """The audit events of one kind, as plain values; the read transaction ends at once."""
+    db.expire_all()
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    found = [
+        {"subject": e.subject_person_id, "actor_kind": e.actor_kind, "means": e.means} for e in rows
+    ]
+    db.rollback()
+    return found
+
+
+def test_digid_login_opens_a_session_and_never_activates(client, db):
+    person = committed(db, lambda s: f.person(s, state=AccountState.CASCO))
+    done = login(client, "digid", bsn=person.bsn, acr="midden")
+    assert (done.status_code, done.headers["location"]) == (303, "/portal")
+    home = client.get("/portal")
+    assert home.status_code == 200 and person.given_name in home.text
+    db.expire_all()
+    assert db.get(Account, person.id).state == AccountState.CASCO
+    db.rollback()
+    cookie = done.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert person.bsn not in done.headers.get("location", "")
+
+
+def test_a_forged_token_at_the_callback_is_a_401_page_and_audited(client, db, settings, clock):
+    start = client.get("/auth/digid/start")
+    page = client.get(start.headers["location"])
+    state = hidden(page.text, "state")
+    forged = mint_dev_token(
+        settings.model_copy(update={"public_url": "http://elsewhere"}),
+        "digid",
+        {"bsn": "999993653", "acr": "hoog"},
+        now=clock.now(),
+        nonce=hidden(page.text, "nonce"),
+    )
+    before = len(events(db, "login.failed"))
+    refused = client.post("/auth/digid/callback", data={"id_token": forged, "state": state})
+    assert refused.status_code == 401
+    assert "text/html" in refused.headers["content-type"]
+    assert len(events(db, "login.failed")) == before + 1
+
+
+@pytest.mark.parametrize(
+    "token", ["", "a.b.c", "x" * 17_000, "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."]
+)
+def test_garbage_at_the_callback_never_crashes(client, token):
+    client.get("/auth/digid/start")
+    response = client.post("/auth/digid/callback", data={"id_token": token, "state": "whatever"})
+    assert response.status_code in (401, 422)
+
+
+def test_a_token_for_another_login_attempt_is_refused(client, db, settings, clock):
+    person = committed(db, lambda s: f.person(s))
+    start = client.get("/auth/digid/start")
+    page = client.get(start.headers["location"])
+    token = mint_dev_token(
+        settings, "digid", {"bsn": person.bsn, "acr": "midden"}, now=clock.now(), nonce="other"
+    )
+    refused = client.post(
+        "/auth/digid/callback", data={"id_token": token, "state": hidden(page.text, "state")}
+    )
+    assert refused.status_code == 401
+
+
+def test_unknown_bsn_gets_a_readable_refusal(client):
+    refused = login(client, "digid", bsn=f.make_bsn(987654), acr="midden")
+    assert refused.status_code == 403
+    assert "no mailbox" in refused.text
+
+
+def test_logout_needs_the_csrf_token(client, db):
+    person = committed(db, lambda s: f.person(s))
+    login(client, "digid", bsn=person.bsn, acr="substantieel")
+    home = client.get("/portal")
+    assert client.post("/auth/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/portal").status_code == 200
+    out = client.post("/auth/logout", data={"csrf_token": hidden(home.text, "csrf_token")})
+    assert (out.status_code, out.headers["location"]) == (303, "/auth/login")
+    assert client.get("/portal").headers["location"] == "/auth/login"
+    assert events(db, "logout")
+
+
+def test_idle_and_absolute_time_outs(client, db, clock):
+    person = committed(db, lambda s: f.person(s))
+    login(client, "digid", bsn=person.bsn, acr="midden")
+    clock.advance(timedelta(minutes=14))
+    assert client.get("/portal").status_code == 200
+    clock.advance(timedelta(minutes=15))
+    assert client.get("/portal").status_code == 303
+    login(client, "digid", bsn=person.bsn, acr="midden")
+    for _ in range(8 * 6 - 1):
+        clock.advance(timedelta(minutes=10))
+        assert client.get("/portal").status_code == 200
+    clock.advance(timedelta(minutes=10))
+    assert client.get("/portal").status_code == 303
+
+
+def test_eherkenning_staff_acts_for_a_client_and_is_audited(client, db):
+    def world(s):
+        office = f.office(s)
+        client_person = f.person(s)
+        f.measure(s, client_person, MeasureKind.BESCHERMINGSBEWIND, office=office)
+        return office, client_person, f.person(s)
+
+    office, client_person, stranger = committed(db, world)
+    login(client, "eherkenning", kvk=office.kvk_number, employee_id="emp-x", name="Piet", acr="EH3")
+    home = client.get("/portal")
+    assert client_person.given_name in home.text
+    csrf = hidden(home.text, "csrf_token")
+    switched = client.post(
+        "/auth/acting-for", data={"csrf_token": csrf, "person_id": str(client_person.id)}
+    )
+    assert switched.status_code == 303
+    banner = client.get("/portal").text
+    assert f"namens {client_person.given_name}" in banner
+    refused = client.post(
+        "/auth/acting-for", data={"csrf_token": csrf, "person_id": str(stranger.id)}
+    )
+    assert refused.status_code == 403
+    switch_events = [
+        e for e in events(db, "session.acting_for") if e["subject"] == client_person.id
+    ]
+    assert switch_events and switch_events[-1]["actor_kind"] == "staff"
+    assert switch_events[-1]["means"] == "eherkenning"
+
+
+def test_eidas_user_gets_english_and_an_explanation_when_not_matched(client):
+    done = login(
+        client,
+        "eidas",
+        person_identifier="DE/NL/404",
+        given_name="Nobody",
+        family_name="Known",
+        birthdate="1960-01-01",
+        acr="http://eidas.europa.eu/LoA/substantial",
+    )
+    assert done.headers["location"] == "/auth/eidas/result"
+    page = client.get("/auth/eidas/result")
+    assert page.status_code == 200
+    assert 'lang="en"' in page.text and "could not link your eID" in page.text
+
+
+def test_acting_for_with_a_weak_login_asks_to_step_up_and_is_audited(client, db):
+    def world(s):
+        curator, ward = f.person(s), f.person(s)
+        f.measure(s, ward, MeasureKind.CURATELE, person=curator)
+        return curator, ward
+
+    curator, ward = committed(db, world)
+    login(client, "digid", bsn=curator.bsn, acr="basis")
+    home = client.get("/portal")
+    page = client.post(
+        "/auth/acting-for",
+        data={"csrf_token": hidden(home.text, "csrf_token"), "person_id": str(ward.id)},
+    )
+    assert page.status_code == 403
+    assert "midden" in page.text and "/auth/digid/start" in page.text
+    assert any(e["subject"] == curator.id for e in events(db, "login.step_up_required"))
+    assert f"namens {ward.given_name}" not in client.get("/portal").text
+
+
+def test_a_representative_gets_an_api_token_with_the_act_claim(client, db, clock):
+    import jwt as pyjwt
+
+    from machtigen.identity import acting_tokens
+
+    def world(s):
+        office = f.office(s)
+        ward = f.person(s)
+        f.measure(s, ward, MeasureKind.BESCHERMINGSBEWIND, office=office)
+        return office, ward
+
+    office, ward = committed(db, world)
+    login(
+        client,
+        "eherkenning",
+        kvk=office.kvk_number,
+        employee_id="emp-token",
+        name="Piet",
+        acr="EH3",
+    )
+    csrf = hidden(client.get("/portal").text, "csrf_token")
+    assert client.post("/auth/api-token", data={"csrf_token": csrf}).status_code == 409
+    client.post("/auth/acting-for", data={"csrf_token": csrf, "person_id": str(ward.id)})
+    answer = client.post("/auth/api-token", data={"csrf_token": csrf})
+    assert answer.status_code == 200
+    token = answer.json()["access_token"]
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert claims["sub"] == f"person:{ward.id}"
+    assert claims["act"]["sub"].startswith("staff:") and claims["act"]["office"] == str(office.id)
+    config = client.app.state.token_config
+    identity = acting_tokens.read(config, token, clock.now())
+    assert identity.represented_person_id == ward.id
+    assert identity.actor.office_id == office.id
+    with pytest.raises(acting_tokens.InvalidToken):
+        acting_tokens.read(config, token[:-4] + "AAAA", clock.now())
