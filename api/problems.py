@@ -1,28 +1,45 @@
 """RFC 9457 problem details for every error the API returns."""
 
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from machtigen.errors import MachtigenError
+from machtigen.identity.tokens import InvalidToken
 
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(MachtigenError)
     async def _domain(_request: Request, error: MachtigenError) -> JSONResponse:
-        return problem(error.status_code, error.title, error.detail)
+        headers: dict[str, str] = dict(getattr(error, "headers", None) or {})
+        extra: dict[str, Any] = dict(getattr(error, "extra", None) or {})
+        if isinstance(error, InvalidToken):
+            headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        return problem(error.status_code, error.title, error.detail, headers or None, **extra)
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, error: HTTPException) -> JSONResponse:
-        return problem(error.status_code, _title(error.status_code), str(error.detail))
+        return problem(
+            error.status_code, _title(error.status_code), str(error.detail), error.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -45,8 +62,6 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -1,0 +1,1 @@
+"""Afnemer API v1: the machine-client interface (NL GOV API Design Rules)."""

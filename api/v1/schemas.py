@@ -1,0 +1,251 @@
+"""Request and response bodies: camelCase on the wire, snake_case in Python."""
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+MAX_BATCH = 100
+MAX_PAGE_SIZE = 100
+
+Bsn = Field(pattern=r"^[0-9]{9}$", description="Burgerservicenummer (nine digits, elfproef)")
+
+
+class ApiModel(BaseModel):
+    """An answer: built from Python names, written in camelCase."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class ApiRequest(BaseModel):
+    """A request body: camelCase only, unknown fields refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+
+
+class Problem(ApiModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+Channel = Literal["digital", "paper", "both"]
+DeliveryReason = Literal[
+    "opted_in",
+    "not_opted_in",
+    "paper_switch",
+    "deactivated",
+    "never_activated",
+    "exempted_group",
+    "legally_required",
+    "no_account",
+]
+
+
+class DeliveryRequest(ApiRequest):
+    bsn: str = Bsn
+    service_code: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=100_000)
+    action_text: str | None = Field(default=None, max_length=500)
+    deadline: date | None = None
+
+
+class DeliveryAnswer(ApiModel):
+    message_id: UUID
+    channel: Channel
+    reason: DeliveryReason
+    delivered_at: AwareDatetime
+    replayed: bool = Field(description="True when this answers a retry with the same key")
+
+
+class NotificationStatus(ApiModel):
+    status: Literal["none", "pending", "sent", "bounced", "failed"]
+    last_attempt_at: AwareDatetime | None = None
+    person_not_reached: bool | None = None
+
+
+class MessageStatusAnswer(ApiModel):
+    message_id: UUID
+    channel: Channel
+    channel_reason: DeliveryReason
+    delivered_at: AwareDatetime
+    notification: NotificationStatus
+    read: bool | None = Field(
+        description="Whether the person read it; null unless the person consented or the"
+        " afnemer has a configured legal basis"
+    )
+
+
+# --- mandate checks ---------------------------------------------------------------------
+
+Action = Literal["read", "manage_folders", "manage_consents", "receive_notifications"]
+DenialReason = Literal[
+    "person_unknown",
+    "representative_unknown",
+    "no_representation",
+    "outside_scope",
+    "mandate_not_accepted",
+    "mandate_revoked",
+    "mandate_expired",
+    "mandate_not_yet_valid",
+    "superseded_by_legal_measure",
+    "measure_does_not_cover_service",
+    "measure_not_yet_in_force",
+    "measure_ended",
+]
+MeasureKind = Literal["curatele", "beschermingsbewind", "mentorschap", "faillissement", "wsnp"]
+
+
+class RepresentativeIn(ApiRequest):
+    """A person by BSN, or an office (bewindvoerderskantoor) by KvK number: exactly one."""
+
+    bsn: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
+    kvk_number: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "RepresentativeIn":
+        if (self.bsn is None) == (self.kvk_number is None):
+            raise ValueError("give either bsn or kvkNumber")
+        return self
+
+
+class MandateCheckRequest(ApiRequest):
+    representative: RepresentativeIn
+    person_bsn: str = Bsn
+    service_code: str = Field(min_length=1, max_length=64)
+    action: Action = "read"
+    at: AwareDatetime | None = Field(
+        default=None, description="The moment asked about; now when left out"
+    )
+
+
+class MandateCheckAnswer(ApiModel):
+    allowed: bool
+    at: AwareDatetime
+    basis: Literal["voluntary_mandate", "legal_measure"] | None = None
+    mandate_id: UUID | None = None
+    measure_kind: MeasureKind | None = None
+    measure_register_id: str | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = Field(
+        default=None, description="End of the basis; null for an open-ended measure"
+    )
+    reason: DenialReason | None = Field(default=None, description="Why not, when denied")
+
+
+class MandateCheckBatch(ApiRequest):
+    checks: list[MandateCheckRequest] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class MandateCheckBatchAnswer(ApiModel):
+    results: list[MandateCheckAnswer]
+
+
+class RepresentativesSearch(ApiRequest):
+    person_bsn: str = Bsn
+    page: int = Field(default=1, ge=1, le=10_000)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class RepresentativeOut(ApiModel):
+    basis: Literal["voluntary_mandate", "legal_measure"]
+    representative_kind: Literal["person", "office"]
+    representative_bsn: str | None = None
+    representative_kvk_number: str | None = None
+    representative_name: str
+    service_codes: list[str]
+    actions: list[str]
+    mandate_id: UUID | None = None
+    measure_kind: MeasureKind | None = None
+    measure_register_id: str | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+
+
+class RepresentativesPage(ApiModel):
+    items: list[RepresentativeOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+# --- court register ---------------------------------------------------------------------
+
+
+class MeasureFeedItem(ApiRequest):
+    register_id: str = Field(min_length=1, max_length=64)
+    operation: Literal["start", "change", "end"]
+    subject_bsn: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
+    kind: MeasureKind | None = None
+    representative: RepresentativeIn | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = Field(
+        default=None, description="For an end: when it ends (now when left out)"
+    )
+
+
+class MeasureFeed(ApiRequest):
+    measures: list[MeasureFeedItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class MeasureFeedResult(ApiModel):
+    register_id: str
+    outcome: Literal["recorded", "unchanged", "ended", "rejected"]
+    detail: str | None = None
+
+
+class MeasureFeedAnswer(ApiModel):
+    results: list[MeasureFeedResult]
+
+
+# --- token endpoint (RFC 6749 / RFC 7523 names, which are snake_case by standard) -------
+
+
+class TokenForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: str = Field(max_length=64)
+    client_assertion_type: str = Field(max_length=128)
+    client_assertion: str = Field(max_length=16_384)
+    scope: str | None = Field(default=None, max_length=256)
+
+
+class TokenAnswer(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - RFC 6749 token type
+    expires_in: int
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+class CloudEvent(ApiModel):
+    """A CloudEvents 1.0 event (NL GOV profile); attribute names as the specification has them."""
+
+    specversion: Literal["1.0"]
+    type: str
+    source: str
+    subject: str | None = None
+    id: str
+    time: str
+    datacontenttype: str
+    sequence: str
+    sequencetype: Literal["Integer"]
+    data: dict[str, object]
+
+
+class EventPage(ApiModel):
+    events: list[CloudEvent]
+    last_sequence: int = Field(description="Pass as `after` to fetch the events that follow")
