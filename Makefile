@@ -13,7 +13,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## run: venv, install, migrate, demo data, serve on http://127.0.0.1:8000
+## run: venv, install, migrate, demo data, serve on http://127.0.0.1:8000 with the development broker
+run: export MACHTIGEN_DEV_BROKER ?= true
+run: export MACHTIGEN_COOKIE_SECURE ?= false
 run: install
 	$(BIN)/machtigen migrate
 	$(BIN)/machtigen demo-data

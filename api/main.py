@@ -1,4 +1,4 @@
-"""The FastAPI application: routers per audience are added by their own issues; here /health."""
+"""The FastAPI application: /health, the login routes and, when on, the development broker."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,13 +8,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.auth import dev_broker
+from api.auth import routes as auth_routes
 from api.problems import install_problem_handlers, problem
+from api.v1.app import install_api_v1
+from api.web import install_page_handlers
 from machtigen.authz.engine import get_authorizer
+from machtigen.clock import Clock, SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_engine, session_factory
+from machtigen.identity.brokers import load_brokers
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -23,11 +29,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.authorizer = get_authorizer()
+        app.state.brokers = load_brokers(settings)
         yield
         engine.dispose()
 
     app = FastAPI(title="machtigen", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
+    install_page_handlers(app)
+    install_api_v1(app, settings)
+    app.include_router(auth_routes.router)
+    if settings.dev_broker:
+        app.include_router(dev_broker.router)
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The ``machtigen`` command: migrate, demo-data, serve."""
+"""The ``machtigen`` command: migrate, demo-data, serve, jobs, send-notifications."""
 
 import click
 
@@ -56,6 +56,114 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
     )
+
+
+@main.group()
+def dev() -> None:
+    """Development helpers (need MACHTIGEN_DEV_BROKER=true)."""
+
+
+@dev.command("token")
+@click.argument("means", type=click.Choice(["digid", "eidas", "eherkenning"]))
+@click.option("--bsn", help="DigiD: the BSN (nine digits, elfproef).")
+@click.option(
+    "--loa",
+    required=True,
+    help="basis|midden|substantieel|hoog, an eIDAS LoA URI, or EH2+|EH3|EH4.",
+)
+@click.option("--person-identifier", help="eIDAS: CC/NL/identifier.")
+@click.option("--given-name", default="", help="eIDAS: FirstName.")
+@click.option("--family-name", default="", help="eIDAS: FamilyName.")
+@click.option("--birthdate", default="", help="eIDAS: DateOfBirth, YYYY-MM-DD.")
+@click.option("--kvk", help="eHerkenning: the office's KvK number.")
+@click.option("--employee-id", help="eHerkenning: the employee's pseudonymous id.")
+@click.option("--name", default="", help="eHerkenning: the employee's name.")
+@click.option("--lifetime", default=300, show_default=True, help="Seconds until the token expires.")
+def dev_token(means: str, loa: str, lifetime: int, **values: str | None) -> None:
+    """Print an ID token signed by the development broker, e.g. for scripts and curl."""
+    from machtigen.identity.brokers import mint_dev_token
+
+    settings = get_settings()
+    if not settings.dev_broker:
+        raise click.UsageError("the development broker is off; set MACHTIGEN_DEV_BROKER=true")
+    claims = {key: value for key, value in values.items() if value}
+    if means == "eherkenning" and values.get("employee_id"):
+        claims["sub"] = str(values["employee_id"])
+    claims["acr"] = loa
+    token = mint_dev_token(
+        settings, means, claims, now=SystemClock().now(), lifetime_seconds=lifetime
+    )
+    click.echo(token)
+
+
+@main.command()
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(
+        [
+            "expire_mandates",
+            "start_measures",
+            "untick_transitions",
+            "reminders",
+            "escalate_unvisited",
+            "write_letters",
+        ]
+    ),
+    help="Run only these jobs (repeatable); default all.",
+)
+def jobs(only: tuple[str, ...]) -> None:
+    """Run the periodic jobs once: safe from cron on several hosts, and to run twice."""
+    from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    runner = Jobs(
+        uow=lambda: transaction(factory),
+        clock=SystemClock(),
+        authz=get_authorizer(),
+        config=JobsConfig.from_settings(settings),
+    )
+    for result in runner.run(only or JOB_NAMES):
+        state = f"{result.done} done" if result.ran else "skipped (another host holds it)"
+        click.echo(f"{result.name}: {state}")
+    engine.dispose()
+
+
+@main.command("send-notifications")
+@click.option("--once", is_flag=True, help="Deliver what is due now and stop.")
+def send_notifications(once: bool) -> None:
+    """Deliver the notification outbox over SMTP (run one or more of these processes)."""
+    import asyncio
+
+    from machtigen.notifications.sender import Sender, SenderConfig
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    sender = Sender(
+        uow=lambda: transaction(factory),
+        clock=SystemClock(),
+        authz=get_authorizer(),
+        config=SenderConfig.from_settings(settings),
+    )
+
+    async def drain() -> int:
+        total = 0
+        while (report := await sender.run_once()).claimed:
+            total += report.sent
+        return total
+
+    try:
+        if once:
+            click.echo(f"{asyncio.run(drain())} notifications sent")
+        else:
+            asyncio.run(sender.run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -14,6 +14,64 @@ class Settings(BaseSettings):
     untick_transition_days: int = 21
     """Days between unticking an afnemer and delivery going to paper (DOMAIN.md rule 3)."""
 
+    # Identity brokers and portal sessions (login).
+    brokers_file: str | None = None
+    """JSON list of trusted brokers: means, issuer, audience, jwks or jwks_file, authorize_url."""
+    dev_broker: bool = False
+    """Serve the development broker (login pages that mint tokens). Never on in production."""
+    dev_broker_key_file: str = "var/dev-broker-key.pem"
+    public_url: str = "http://127.0.0.1:8000"
+    """The service's own address: the audience of broker tokens and the issuer of its own."""
+    secret_key: str | None = None
+    """Signs the short-lived login-state cookie; required unless the dev broker is on."""
+    secret_key_file: str = "var/secret-key"  # noqa: S105 - a file path, not a secret
+    cookie_secure: bool = True
+    session_idle_minutes: int = 15
+    session_absolute_hours: int = 8
+
+    # Notifications, reminders, paper letters and jobs (DOMAIN.md rules 6-8, 12).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "MijnOverheid <noreply@mijnoverheid.example>"
+    mail_domain: str = "mijnoverheid.example"
+    """The right-hand side of every notification's Message-ID."""
+    portal_name: str = "MijnOverheid"
+    notify_batch_size: int = 100
+    notify_lease_seconds: int = 300
+    """A claimed notification is given up after this long and claimed again (crash safety)."""
+    notify_max_attempts: int = 12
+    notify_backoff_base_seconds: float = 30.0
+    notify_backoff_cap_seconds: float = 6 * 3600.0
+    reminder_days: int = 21
+    """A repeat notification after this many days unread (rule 6)."""
+    email_recheck_months: int = 6
+    escalate_after_bounces: int = 3
+    """Consecutive refused notifications before a paper letter goes out (rule 7)."""
+    escalate_unvisited_days: int = 60
+    """Unread, and no visit since it arrived, for this many days: a paper letter (rule 7)."""
+    letters_dir: str = "var/letters"
+    event_source: str = "urn:nld:oin:00000001234567890000:systeem:machtigen"
+    """CloudEvents ``source`` (NL GOV profile: a URN with the service's OIN)."""
+    job_lease_seconds: int = 900
+
+    # Afnemer API v1 (machine clients with private_key_jwt, limits).
+    signing_key_file: str = "var/api-signing-key.pem"
+    """PEM private key (EC P-256) signing the API's access tokens; made on first start when
+    missing. Every worker and host of one deployment must read the same file."""
+    access_token_seconds: int = 300
+    redis_url: str | None = None
+    """Shared rate-limit counters across workers; unset: counters in memory, per process."""
+    rate_limit_per_client: str = "100/second"
+    """Each machine client's fair share (the `limits` notation); a flood gets 429 + Retry-After."""
+    token_rate_limit_per_ip: str = "30/second"  # noqa: S105 - a rate, not a secret
+    max_body_bytes: int = 262_144
+    max_batch: int = 100
+    max_page_size: int = 100
+
 
 @lru_cache
 def get_settings() -> Settings:

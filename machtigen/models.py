@@ -5,29 +5,46 @@ from sqlmodel import SQLModel
 from machtigen.accounts.models import Account, Folder
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.models import AuditEvent
+from machtigen.clients.models import ApiClient, UsedAssertion
 from machtigen.consents.models import Consent
 from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person, PortalSession
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message, MessageRead
+from machtigen.notifications.models import (
+    AfnemerEvent,
+    BounceCount,
+    JobLease,
+    Letter,
+    MessageFollowUp,
+    Notification,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Account",
     "Afnemer",
+    "AfnemerEvent",
+    "ApiClient",
     "AuditEvent",
+    "BounceCount",
     "Consent",
     "EidasIdentity",
     "Folder",
+    "JobLease",
     "LegalMeasure",
+    "Letter",
     "Mandate",
     "MandateScope",
     "Message",
+    "MessageFollowUp",
     "MessageRead",
+    "Notification",
     "Office",
     "OfficeStaff",
     "Person",
     "PortalSession",
     "Service",
+    "UsedAssertion",
     "metadata",
 ]

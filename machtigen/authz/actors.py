@@ -137,6 +137,25 @@ class SystemActor:
         return self.job
 
 
+@dataclass(frozen=True)
+class AnonymousActor:
+    """Someone whose login did not (yet) succeed: audited by the token's issuer and subject."""
+
+    subject: str
+    at: datetime
+    means: str | None = None
+    loa: str | None = None
+    name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "anonymous"
+
+    @property
+    def key(self) -> str:
+        return self.subject
+
+
 Actor = (
     PersonActor
     | StaffActor
@@ -145,6 +164,7 @@ Actor = (
     | RegisterActor
     | OperatorActor
     | SystemActor
+    | AnonymousActor
 )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from oso import Oso, Relation
+from oso import Oso, Relation, Variable
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
@@ -14,9 +14,10 @@ from machtigen.accounts.models import Account, Folder
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.authz import actors
 from machtigen.authz.adapter import SqlAdapter, bound_session
+from machtigen.authz.resources import RepresentationQuery
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
-from machtigen.identity.models import Person
+from machtigen.identity.models import EidasIdentity, Person
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message
 
@@ -41,6 +42,7 @@ def _subject_relations(person_field: str) -> dict[str, Relation]:
 
 _FIELDS: dict[type, dict[str, Any]] = {
     Person: {"id": UUID, **_subject_relations("id")},
+    EidasIdentity: {"id": UUID, "person_id": UUID},
     Account: {"person_id": UUID, "state": str, **_subject_relations("person_id")},
     Folder: {"id": UUID, "person_id": UUID, **_subject_relations("person_id")},
     Afnemer: {"id": UUID, "read_state_legal_basis": bool},
@@ -84,6 +86,14 @@ _FIELDS: dict[type, dict[str, Any]] = {
         "lapsed_by_measure_id": UUID,
         "mandate": _one("Mandate", "mandate_id"),
         "service": _one("Service", "service_id"),
+    },
+    RepresentationQuery: {
+        "person_id": UUID,
+        "service_id": UUID,
+        "afnemer_id": UUID,
+        "category": str,
+        "action": str,
+        **_subject_relations("person_id"),
     },
     LegalMeasure: {
         "id": UUID,
@@ -144,6 +154,14 @@ class Authorizer:
     def holds(self, rule: str, *args: object) -> bool:
         """Whether a plain Polar fact or rule holds, e.g. which categories a measure covers."""
         return bool(self.oso.query_rule_once(rule, *args))
+
+    def bindings(self, session: Session, rule: str, *args: object) -> list[Any]:
+        """Every value the last argument of ``rule`` takes (e.g. the basis that allows an act)."""
+        found = Variable("found")
+        with bound_session(session):
+            return [
+                result["bindings"]["found"] for result in self.oso.query_rule(rule, *args, found)
+            ]
 
     def allowed_actions(self, session: Session, actor: Any, resource: Any) -> set[str]:
         with bound_session(session):

@@ -25,7 +25,8 @@ class Consent(SQLModel, table=True):
     opted_in: bool
     previous_opted_in: bool = False
     changed_at: datetime = moment()
-    effective_at: datetime = moment()
+    effective_at: datetime = moment(index=True)
+    """Indexed: the jobs find the unticks that take effect."""
     share_read_state: bool = False
     """The person lets this afnemer learn whether a message was read (DOMAIN.md rule 8)."""
 

@@ -74,6 +74,8 @@ class OfficeStaff(SQLModel, table=True):
     name: str = Field(max_length=200)
     is_admin: bool = False
     active: bool = True
+    email: str | None = Field(default=None, max_length=320)
+    """Where this employee gets notifications for the office's clients (rule 12)."""
     created_at: datetime = moment()
 
 

@@ -13,6 +13,7 @@ from machtigen.audit.service import record
 from machtigen.authz.actors import CourtRegister, PersonActor
 from machtigen.context import Ctx
 from machtigen.errors import Forbidden
+from machtigen.identity.loa import require_loa
 from machtigen.identity.models import Office, Person
 from machtigen.mandates.errors import (
     InvalidMandate,
@@ -30,6 +31,7 @@ from machtigen.mandates.models import (
     MandateStatus,
     MeasureKind,
 )
+from machtigen.notifications.service import on_mandate_changed
 
 MAX_SCOPES = 200
 
@@ -63,16 +65,20 @@ class MandateRequest:
 
 def grant(ctx: Ctx, request: MandateRequest) -> Mandate:
     """The represented person grants; the representative still has to accept (rule 10)."""
+    require_loa(ctx, "grant_mandate")
     return _create(ctx, request, Initiator.REPRESENTED, "mandate.granted")
 
 
 def request_mandate(ctx: Ctx, request: MandateRequest) -> Mandate:
     """A representative asks; the represented person accepts or declines."""
+    require_loa(ctx, "request_mandate")
     return _create(ctx, request, Initiator.REPRESENTATIVE, "mandate.requested")
 
 
 def accept(ctx: Ctx, mandate_id: UUID) -> Mandate:
     mandate = _load(ctx, mandate_id, "accept")
+    if mandate.initiated_by == Initiator.REPRESENTATIVE:
+        require_loa(ctx, "grant_mandate")  # the represented person approves: that is granting
     mandate.status = MandateStatus.ACTIVE
     mandate.decided_at = ctx.now
     _audit(ctx, mandate, "mandate.accepted")
@@ -364,3 +370,4 @@ def _audit(ctx: Ctx, mandate: Mandate, action: str, **detail: object) -> None:
         object_id=mandate.id,
         **detail,
     )
+    on_mandate_changed(ctx, mandate, action)

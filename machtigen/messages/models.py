@@ -31,7 +31,8 @@ class Message(SQLModel, table=True):
     action_text: str | None = Field(default=None, max_length=500)
     """What the person is asked to do (handelingsperspectief)."""
     deadline: date | None = None
-    received_at: datetime = moment()
+    received_at: datetime = moment(index=True)
+    """Indexed on its own too: the jobs scan all accounts' messages by age."""
     channel: Channel = enum_field(8)
     channel_reason: DeliveryReason = enum_field(32)
     folder_id: UUID | None = foreign_key("folder.id", nullable=True)

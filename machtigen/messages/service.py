@@ -26,6 +26,7 @@ from machtigen.messages.errors import (
     UnknownRecipient,
 )
 from machtigen.messages.models import Message, MessageRead
+from machtigen.notifications.service import on_message_delivered
 
 MAX_PAGE = 200
 
@@ -107,6 +108,7 @@ def deliver(ctx: Ctx, new: NewMessage, *, idempotency_key: str) -> Delivery:
         channel=decision.channel,
         reason=decision.reason,
     )
+    on_message_delivered(ctx, message)
     return Delivery(message, replayed=False)
 
 
