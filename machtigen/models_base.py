@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Column, Identity, Integer, String
 from sqlmodel import Field
 
 from machtigen.db import UTCDateTime
@@ -25,7 +25,17 @@ def foreign_key(target: str, *, nullable: bool = False, index: bool = True) -> A
     return Field(default=default, foreign_key=target, nullable=nullable, index=index)
 
 
-__all__ = ["UUID", "datetime", "enum_field", "foreign_key", "id_field", "moment"]
+__all__ = ["UUID", "datetime", "enum_field", "foreign_key", "id_field", "moment", "sequence_field"]
+
+
+def sequence_field() -> Any:
+    """An ever-increasing BIGINT identity primary key (INTEGER on SQLite, which needs that)."""
+    return Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+        ),
+    )
 
 
 def enum_field(length: int, default: Any = ...) -> Any:

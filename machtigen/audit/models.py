@@ -4,24 +4,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from machtigen.models_base import moment
+from machtigen.models_base import moment, sequence_field
 
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_subject_seq", "subject_person_id", "seq"),)
 
-    seq: int | None = Field(
-        default=None,
-        sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"),
-            Identity(),
-            primary_key=True,
-        ),
-    )
+    seq: int | None = sequence_field()
     occurred_at: datetime = moment()
     action: str = Field(max_length=64)
     actor_kind: str = Field(max_length=16)

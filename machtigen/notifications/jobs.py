@@ -198,20 +198,9 @@ class Jobs:
             col(MessageFollowUp.message_id) == col(Message.id),
             col(MessageFollowUp.reminded_at).is_not(None),
         )
-        statement = (
-            select(Message)
-            .join(Account, col(Account.person_id) == col(Message.person_id))
-            .where(
-                col(Message.received_at) <= cutoff,
-                col(Message.channel) != Channel.PAPER,
-                col(Message.archived_at).is_(None),
-                col(Account.repeat_reminders).is_(True),
-                ~read_by_owner(),
-                ~reminded,
-            )
+        statement = _unread_and_due(cutoff, watermark).where(
+            col(Account.repeat_reminders).is_(True), ~reminded
         )
-        if watermark is not None:
-            statement = statement.where(col(Message.received_at) > watermark)
         done = self._in_batches(
             statement,
             (col(Message.received_at), col(Message.id)),
@@ -235,24 +224,14 @@ class Jobs:
             col(MessageFollowUp.message_id) == col(Message.id),
             col(MessageFollowUp.letter_id).is_not(None),
         )
-        statement = (
-            select(Message)
-            .join(Account, col(Account.person_id) == col(Message.person_id))
-            .where(
-                col(Message.received_at) <= cutoff,
-                col(Message.channel) != Channel.PAPER,
-                col(Message.archived_at).is_(None),
-                col(Account.state) == AccountState.ACTIVATED,
-                or_(
-                    col(Account.last_visit_at).is_(None),
-                    col(Account.last_visit_at) < col(Message.received_at),
-                ),
-                ~read_by_owner(),
-                ~in_letter,
-            )
+        statement = _unread_and_due(cutoff, watermark).where(
+            col(Account.state) == AccountState.ACTIVATED,
+            or_(
+                col(Account.last_visit_at).is_(None),
+                col(Account.last_visit_at) < col(Message.received_at),
+            ),
+            ~in_letter,
         )
-        if watermark is not None:
-            statement = statement.where(col(Message.received_at) > watermark)
 
         def letter_for(ctx: Ctx, message: Message) -> int:
             letter = escalate(ctx, message.person_id, LetterReason.UNVISITED, received_until=cutoff)
@@ -308,3 +287,20 @@ def _insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def _unread_and_due(cutoff: datetime, watermark: datetime | None) -> Any:
+    """Mailbox messages the owner has not read, that arrived by ``cutoff`` (after ``watermark``)."""
+    statement = (
+        select(Message)
+        .join(Account, col(Account.person_id) == col(Message.person_id))
+        .where(
+            col(Message.received_at) <= cutoff,
+            col(Message.channel) != Channel.PAPER,
+            col(Message.archived_at).is_(None),
+            ~read_by_owner(),
+        )
+    )
+    if watermark is not None:
+        statement = statement.where(col(Message.received_at) > watermark)
+    return statement

@@ -5,10 +5,10 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from machtigen.models_base import enum_field, foreign_key, id_field, moment
+from machtigen.models_base import enum_field, foreign_key, id_field, moment, sequence_field
 
 
 class NotificationKind(StrEnum):
@@ -129,14 +129,7 @@ class AfnemerEvent(SQLModel, table=True):
     __tablename__ = "afnemer_event"
     __table_args__ = (Index("ix_afnemer_event_afnemer_seq", "afnemer_id", "seq"),)
 
-    seq: int | None = Field(
-        default=None,
-        sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"),
-            Identity(),
-            primary_key=True,
-        ),
-    )
+    seq: int | None = sequence_field()
     id: UUID = Field(unique=True)
     afnemer_id: UUID = foreign_key("afnemer.id", index=False)
     message_id: UUID = foreign_key("message.id")
