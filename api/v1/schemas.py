@@ -7,6 +7,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from machtigen.mandates.check import DenialReason
+
 MAX_BATCH = 100
 MAX_PAGE_SIZE = 100
 
@@ -91,20 +93,6 @@ class MessageStatusAnswer(ApiModel):
 # --- mandate checks ---------------------------------------------------------------------
 
 Action = Literal["read", "manage_folders", "manage_consents", "receive_notifications"]
-DenialReason = Literal[
-    "person_unknown",
-    "representative_unknown",
-    "no_representation",
-    "outside_scope",
-    "mandate_not_accepted",
-    "mandate_revoked",
-    "mandate_expired",
-    "mandate_not_yet_valid",
-    "superseded_by_legal_measure",
-    "measure_does_not_cover_service",
-    "measure_not_yet_in_force",
-    "measure_ended",
-]
 MeasureKind = Literal["curatele", "beschermingsbewind", "mentorschap", "faillissement", "wsnp"]
 
 

@@ -10,7 +10,7 @@ afnemer, never a decision).
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
 from uuid import UUID
 
 from sqlalchemy import or_, select
@@ -70,10 +70,10 @@ class CheckAnswer:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     reason: str | None = None
-    """Why not, when denied (see DENIAL_REASONS)."""
+    """Why not, when denied (one of DenialReason)."""
 
 
-DENIAL_REASONS = (
+DenialReason = Literal[
     "person_unknown",
     "representative_unknown",
     "no_representation",
@@ -86,7 +86,8 @@ DENIAL_REASONS = (
     "measure_does_not_cover_service",
     "measure_not_yet_in_force",
     "measure_ended",
-)
+]
+"""Why a check is denied; the API publishes exactly these."""
 
 
 def check_representation(ctx: Ctx, question: CheckQuestion) -> CheckAnswer:
