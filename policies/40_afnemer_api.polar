@@ -15,9 +15,11 @@ service_action("manage_consents");
 service_action("receive_notifications");
 
 # A voluntary mandate in force whose scope names exactly this service and action.
+# The basis rules name the question's values only in comparisons with a row's columns, so
+# the check compiles them once to SQL with parameters (machtigen/authz/prepared.py).
 representation_basis(actor, query: RepresentationQuery, scope: MandateScope) if
   service_action(query.action) and
-  scope in query.mandate_scopes and
+  scope.represented_person_id = query.person_id and
   scope.service_id = query.service_id and
   scope.action = query.action and
   scope_in_force(actor, scope);
@@ -25,8 +27,11 @@ representation_basis(actor, query: RepresentationQuery, scope: MandateScope) if
 # A legal measure in force that covers the service's category.
 representation_basis(actor, query: RepresentationQuery, measure: LegalMeasure) if
   service_action(query.action) and
-  measure in query.measures and
+  measure.subject_person_id = query.person_id and
   legal_cover(actor, measure, query.category);
 
+# The per-object check reaches the person's rows through the relations; the compiled check
+# asks the same basis rules in SQL, and a test holds the two equal on generated worlds.
 has_permission(actor: Actor, "act", query: RepresentationQuery) if
-  representation_basis(actor, query, _basis);
+  (scope in query.mandate_scopes and representation_basis(actor, query, scope)) or
+  (measure in query.measures and representation_basis(actor, query, measure));

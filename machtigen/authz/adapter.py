@@ -84,16 +84,27 @@ def _group_clause(
         for conjunction in conjunctions
     ]
     shared_keys = set(keyed[0]).intersection(*keyed[1:])
-    shared = [_sqlize(keyed[0][key]) for key in sorted(shared_keys)]
+    on_root = {key for key in shared_keys if _only_root(data_filter, keyed[0][key])}
+    outer = [_sqlize(keyed[0][key]) for key in sorted(on_root)]
+    shared = [_sqlize(keyed[0][key]) for key in sorted(shared_keys - on_root)]
     alternatives = [
         _all([_sqlize(c) for key, c in sorted(conditions.items()) if key not in shared_keys])
         for conditions in keyed
     ]
     where = _all([*shared, _any(alternatives)])
     if not relations:
-        return where
+        return _all([*outer, where])
     joins = [_join_condition(data_filter, relation) for relation in relations]
-    return exists(select(literal(1)).where(*joins, where))
+    return _all([*outer, exists(select(literal(1)).where(*joins, where))])
+
+
+def _only_root(data_filter: DataFilter, condition: Condition) -> bool:
+    """A condition on the root row alone, kept outside the EXISTS so an index can serve it."""
+    return all(
+        side.source is data_filter.model
+        for side in (condition.left, condition.right)
+        if isinstance(side, Projection)
+    )
 
 
 def _all(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:

@@ -14,6 +14,7 @@ from machtigen.accounts.models import Account, Folder
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.authz import actors
 from machtigen.authz.adapter import SqlAdapter, bound_session
+from machtigen.authz.prepared import PreparedFilters
 from machtigen.authz.resources import RepresentationQuery
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
@@ -135,6 +136,8 @@ class Authorizer:
 
     def __init__(self, oso: Oso) -> None:
         self.oso = oso
+        self.prepared = PreparedFilters(oso)
+        """Rule filters compiled once per shape, for the hot paths."""
 
     def is_allowed(self, session: Session, actor: Any, action: str, resource: Any) -> bool:
         with bound_session(session):

@@ -10,19 +10,24 @@ afnemer, never a decision).
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, literal, null, or_, select, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from machtigen.afnemers.errors import ServiceNotFound
 from machtigen.afnemers.models import Service
-from machtigen.afnemers.service import service_by_code
 from machtigen.audit.service import record
 from machtigen.authz.actors import AfnemerActor, PersonActor, StaffActor
+from machtigen.authz.engine import Authorizer
+from machtigen.authz.prepared import Params
 from machtigen.authz.resources import RepresentationQuery
 from machtigen.context import Ctx
 from machtigen.errors import Forbidden, InvalidInput
+from machtigen.identity.bsn import is_valid_bsn
+from machtigen.identity.errors import InvalidBsn
 from machtigen.identity.models import Office, Person
 from machtigen.identity.service import find_person_by_bsn
 from machtigen.mandates.models import (
@@ -32,9 +37,6 @@ from machtigen.mandates.models import (
     MandateScope,
     MandateStatus,
 )
-
-NOBODY = UUID(int=0)
-"""The staff id of an office's actor when the question is about the office itself."""
 
 
 @dataclass(frozen=True)
@@ -91,28 +93,33 @@ DenialReason = Literal[
 
 
 def check_representation(ctx: Ctx, question: CheckQuestion) -> CheckAnswer:
-    """One check, asked by an afnemer about one of its own services; audited for the person."""
+    """One check, asked by an afnemer about one of its own services; audited for the person.
+
+    Two statements answer it: one finds the service (as the policy lets this afnemer check
+    it), the person and the representative; one asks the policy's basis rules, compiled to
+    SQL once per shape. Only a denial reads the rows again, to say why.
+    """
     afnemer_id = _afnemer_id(ctx)
-    service = service_by_code(ctx, afnemer_id, question.service_code)
-    ctx.authorize("check_representation", service)
     if question.action not in SERVICE_ACTIONS:
         raise InvalidInput(f"Unknown action {question.action!r}.")
+    for bsn in (question.person_bsn, question.representative.bsn):
+        if bsn is not None and not is_valid_bsn(bsn):
+            raise InvalidBsn()
     at = question.at or ctx.now
-    person = find_person_by_bsn(ctx, question.person_bsn)
-    representative = _representative_actor(ctx, question.representative, at)
-    if person is None:
+    found = _find(ctx, afnemer_id, question)
+    if found.person_id is None:
         answer = CheckAnswer(allowed=False, at=at, reason="person_unknown")
-    elif representative is None:
+    elif found.representative is None:
         answer = CheckAnswer(allowed=False, at=at, reason="representative_unknown")
     else:
-        answer = _answer(ctx, representative, person, service, question.action, at)
+        answer = _answer(ctx, found, question.action, at)
     record(
         ctx,
         "mandate.checked",
-        subject_person_id=person.id if person is not None else None,
+        subject_person_id=found.person_id,
         object_type="service",
-        object_id=service.id,
-        service=service.code,
+        object_id=found.service_id,
+        service=question.service_code,
         asked_action=question.action,
         at=at.isoformat(),
         allowed=answer.allowed,
@@ -136,38 +143,85 @@ def _afnemer_id(ctx: Ctx) -> UUID:
     return ctx.actor.afnemer_id
 
 
-def _representative_actor(
-    ctx: Ctx, ref: RepresentativeRef, at: datetime
-) -> PersonActor | StaffActor | None:
-    if ref.bsn is not None:
-        person = find_person_by_bsn(ctx, ref.bsn)
-        return None if person is None else PersonActor(person.id, at, means="afnemer_check")
-    office = ctx.session.scalars(
-        select(Office).where(col(Office.kvk_number) == ref.kvk_number)
-    ).first()
-    return None if office is None else StaffActor(NOBODY, office.id, at, means="afnemer_check")
+@dataclass(frozen=True)
+class _Representative:
+    kind: type[PersonActor] | type[StaffActor]
+    id: UUID
+    """The person's id, or the office's."""
 
 
-def _answer(
-    ctx: Ctx,
-    representative: PersonActor | StaffActor,
-    person: Person,
-    service: Service,
-    action: str,
-    at: datetime,
-) -> CheckAnswer:
-    query = RepresentationQuery(
-        person_id=person.id,
-        service_id=service.id,
-        afnemer_id=service.afnemer_id,
-        category=str(service.category),
-        action=action,
+@dataclass(frozen=True)
+class _Found:
+    service_id: UUID
+    category: str
+    person_id: UUID | None
+    representative: _Representative | None
+
+
+def _find(ctx: Ctx, afnemer_id: UUID, question: CheckQuestion) -> _Found:
+    """The service (only as the policy lets this afnemer check it), person and representative."""
+    statement = ctx.authz.prepared.get(("mandate_check_find",), lambda: _find_statement(ctx.authz))
+    row = ctx.session.execute(
+        statement,
+        {
+            "afnemer_id": afnemer_id,
+            "service_code": question.service_code,
+            "person_bsn": question.person_bsn,
+            "representative_bsn": question.representative.bsn,
+            "representative_kvk": question.representative.kvk_number,
+        },
+    ).one_or_none()
+    if row is None:
+        raise ServiceNotFound()
+    representative = None
+    if row.representative_person_id is not None:
+        representative = _Representative(PersonActor, row.representative_person_id)
+    elif row.representative_office_id is not None:
+        representative = _Representative(StaffActor, row.representative_office_id)
+    return _Found(row.service_id, str(row.category), row.person_id, representative)
+
+
+def _find_statement(authz: Authorizer) -> Select[Any]:
+    params = Params()
+    afnemer = AfnemerActor(params.uuid("afnemer_id"), params.unused_moment("at"))
+    services = authz.prepared.rule_filter(
+        "allow", afnemer, "check_representation", result=Service, params=params
     )
-    bases = ctx.authz.bindings(ctx.session, "representation_basis", representative, query)
-    answers = [_allowed_by(ctx, basis, at) for basis in bases]
-    if not answers:
-        reason = _why_not(ctx, representative, person, service, action, at)
-        return CheckAnswer(allowed=False, at=at, reason=reason)
+
+    def person_with(bsn: str) -> Any:
+        return select(col(Person.id)).where(col(Person.bsn) == bindparam(bsn)).scalar_subquery()
+
+    office = (
+        select(col(Office.id))
+        .where(col(Office.kvk_number) == bindparam("representative_kvk"))
+        .scalar_subquery()
+    )
+    return services.where(col(Service.code) == bindparam("service_code")).with_only_columns(
+        col(Service.id).label("service_id"),
+        col(Service.category).label("category"),
+        person_with("person_bsn").label("person_id"),
+        person_with("representative_bsn").label("representative_person_id"),
+        office.label("representative_office_id"),
+        maintain_column_froms=False,
+    )
+
+
+def _answer(ctx: Ctx, found: _Found, action: str, at: datetime) -> CheckAnswer:
+    representative = found.representative
+    assert representative is not None and found.person_id is not None
+    rows = representation_bases(
+        ctx,
+        representative.kind,
+        representative.id,
+        found.person_id,
+        found.service_id,
+        found.category,
+        action,
+        at,
+    )
+    if not rows:
+        return CheckAnswer(allowed=False, at=at, reason=_why_not(ctx, found, action, at))
+    answers = [_allowed_by(row, at) for row in rows]
     # The basis that lasts longest (an open-ended measure first), then the lowest id: stable.
     return max(
         answers,
@@ -179,59 +233,146 @@ def _answer(
     )
 
 
-def _allowed_by(ctx: Ctx, basis: object, at: datetime) -> CheckAnswer:
-    if isinstance(basis, MandateScope):
-        mandate = ctx.session.get_one(Mandate, basis.mandate_id)
+def representation_bases(
+    ctx: Ctx,
+    kind: type[PersonActor] | type[StaffActor],
+    representative_id: UUID,
+    person_id: UUID,
+    service_id: UUID,
+    category: str,
+    action: str,
+    at: datetime,
+) -> Sequence[Any]:
+    """Every basis the policy's ``representation_basis`` finds for a representative (a person,
+    or an office by its id) acting for the person at the service at ``at``, in one query."""
+    shape = ("mandate_check_basis", kind, category, action)
+    statement = ctx.authz.prepared.get(
+        shape, lambda: _basis_statement(ctx.authz, kind, category, action)
+    )
+    parameters = {
+        "person_id": person_id,
+        "service_id": service_id,
+        "representative_id": representative_id,
+        "at": at,
+    }
+    return ctx.session.execute(statement, parameters).all()
+
+
+def _representative_stand_in(
+    kind: type[PersonActor] | type[StaffActor], params: Params
+) -> PersonActor | StaffActor:
+    at = params.moment("at")
+    if kind is PersonActor:
+        return PersonActor(params.uuid("representative_id"), at, means="afnemer_check")
+    return StaffActor(
+        params.unused_uuid("staff_id"), params.uuid("representative_id"), at, means="afnemer_check"
+    )
+
+
+def _basis_statement(
+    authz: Authorizer, kind: type[PersonActor] | type[StaffActor], category: str, action: str
+) -> Select[Any]:
+    """Every basis ``representation_basis`` finds, as (basis, mandate id, measure, period)."""
+    scope_params, measure_params = Params(), Params()
+    scope_rule = authz.prepared.rule_filter(
+        "representation_basis",
+        _representative_stand_in(kind, scope_params),
+        RepresentationQuery(
+            person_id=scope_params.uuid("person_id"),
+            service_id=scope_params.uuid("service_id"),
+            afnemer_id=scope_params.unused_uuid("afnemer_id"),
+            category=category,
+            action=action,
+        ),
+        result=MandateScope,
+        params=scope_params,
+    )
+    measure_rule = authz.prepared.rule_filter(
+        "representation_basis",
+        _representative_stand_in(kind, measure_params),
+        RepresentationQuery(
+            person_id=measure_params.uuid("person_id"),
+            service_id=measure_params.unused_uuid("service_id"),
+            afnemer_id=measure_params.unused_uuid("afnemer_id"),
+            category=category,
+            action=action,
+        ),
+        result=LegalMeasure,
+        params=measure_params,
+    )
+    mandate = aliased(Mandate)
+    mandates: Any = select(
+        literal("voluntary_mandate").label("basis"),
+        col(mandate.id).label("mandate_id"),
+        null().label("measure_kind"),
+        null().label("measure_register_id"),
+        col(mandate.valid_from).label("valid_from"),
+        col(mandate.valid_until).label("valid_until"),
+    ).where(col(mandate.id).in_(scope_rule.with_only_columns(col(MandateScope.mandate_id))))
+    measures: Any = measure_rule.with_only_columns(
+        literal("legal_measure").label("basis"),
+        null().label("mandate_id"),
+        col(LegalMeasure.kind).label("measure_kind"),
+        col(LegalMeasure.register_id).label("measure_register_id"),
+        col(LegalMeasure.starts_at).label("valid_from"),
+        col(LegalMeasure.ends_at).label("valid_until"),
+    )
+    return select(union_all(mandates, measures).subquery())
+
+
+def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
+    if row.basis == "voluntary_mandate":
         return CheckAnswer(
             allowed=True,
             at=at,
             basis="voluntary_mandate",
-            mandate_id=mandate.id,
-            valid_from=mandate.valid_from,
-            valid_until=mandate.valid_until,
+            mandate_id=row.mandate_id,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
         )
-    assert isinstance(basis, LegalMeasure)
     return CheckAnswer(
         allowed=True,
         at=at,
         basis="legal_measure",
-        measure_kind=str(basis.kind),
-        measure_register_id=basis.register_id,
-        valid_from=basis.starts_at,
-        valid_until=basis.ends_at,
+        measure_kind=row.measure_kind,
+        measure_register_id=row.measure_register_id,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
     )
 
 
-def _why_not(
-    ctx: Ctx,
-    representative: PersonActor | StaffActor,
-    person: Person,
-    service: Service,
-    action: str,
-    at: datetime,
-) -> str:
+def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
     """The most specific reason the policy said no, from the rows between these two."""
+    assert found.representative is not None
     reasons: list[str] = []
-    mandates = ctx.session.scalars(
-        select(Mandate).where(
-            col(Mandate.represented_person_id) == person.id,
-            _represented_by(Mandate, representative),
+    mandates: Sequence[Any] = ctx.session.execute(
+        select(
+            col(Mandate.status),
+            col(Mandate.valid_from),
+            col(Mandate.valid_until),
+            col(MandateScope.id).label("scope_id"),
+            col(MandateScope.lapsed_by_measure_id),
+        )
+        .outerjoin(
+            MandateScope,
+            and_(
+                col(MandateScope.mandate_id) == col(Mandate.id),
+                col(MandateScope.service_id) == found.service_id,
+                col(MandateScope.action) == action,
+            ),
+        )
+        .where(
+            col(Mandate.represented_person_id) == found.person_id,
+            _represented_by(Mandate, found.representative),
         )
     ).all()
-    for mandate in mandates:
-        scopes = ctx.session.scalars(
-            select(MandateScope).where(
-                col(MandateScope.mandate_id) == mandate.id,
-                col(MandateScope.service_id) == service.id,
-                col(MandateScope.action) == action,
-            )
-        ).all()
-        for scope in scopes:
-            reasons.append(_mandate_reason(mandate, scope, at))
-    measures = ctx.session.scalars(
-        select(LegalMeasure).where(
-            col(LegalMeasure.subject_person_id) == person.id,
-            _represented_by(LegalMeasure, representative),
+    reasons.extend(_mandate_reason(row, at) for row in mandates if row.scope_id is not None)
+    measures = ctx.session.execute(
+        select(
+            col(LegalMeasure.kind), col(LegalMeasure.starts_at), col(LegalMeasure.ends_at)
+        ).where(
+            col(LegalMeasure.subject_person_id) == found.person_id,
+            _represented_by(LegalMeasure, found.representative),
         )
     ).all()
     for measure in measures:
@@ -239,7 +380,7 @@ def _why_not(
             reasons.append("measure_not_yet_in_force")
         elif measure.ends_at is not None and measure.ends_at <= at:
             reasons.append("measure_ended")
-        elif not ctx.authz.holds("measure_covers", str(measure.kind), str(service.category)):
+        elif not ctx.authz.holds("measure_covers", str(measure.kind), found.category):
             reasons.append("measure_does_not_cover_service")
     if mandates:
         reasons.append("outside_scope")
@@ -261,24 +402,26 @@ _PRIORITY = (
 )
 
 
-def _mandate_reason(mandate: Mandate, scope: MandateScope, at: datetime) -> str:
-    if scope.lapsed_by_measure_id is not None:
+def _mandate_reason(row: Any, at: datetime) -> str:
+    if row.lapsed_by_measure_id is not None:
         return "superseded_by_legal_measure"
-    if mandate.status in (MandateStatus.REVOKED, MandateStatus.DECLINED):
+    if row.status in (MandateStatus.REVOKED, MandateStatus.DECLINED):
         return "mandate_revoked"
-    if mandate.status == MandateStatus.EXPIRED or at >= mandate.valid_until:
+    if row.status == MandateStatus.EXPIRED or at >= row.valid_until:
         return "mandate_expired"
-    if at < mandate.valid_from:
+    if at < row.valid_from:
         return "mandate_not_yet_valid"
-    if mandate.status == MandateStatus.REQUESTED:
+    if row.status == MandateStatus.REQUESTED:
         return "mandate_not_accepted"
     return "no_representation"
 
 
-def _represented_by(model: type[Mandate] | type[LegalMeasure], actor: PersonActor | StaffActor):
-    if isinstance(actor, PersonActor):
-        return col(model.representative_person_id) == actor.person_id
-    return col(model.representative_office_id) == actor.office_id
+def _represented_by(
+    model: type[Mandate] | type[LegalMeasure], representative: _Representative
+) -> ColumnElement[bool]:
+    if representative.kind is PersonActor:
+        return col(model.representative_person_id) == representative.id
+    return col(model.representative_office_id) == representative.id
 
 
 @dataclass(frozen=True)
