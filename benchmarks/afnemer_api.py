@@ -45,6 +45,7 @@ from machtigen.migrate import upgrade  # noqa: E402
 NOW = datetime.now(UTC).replace(microsecond=0)
 KINDS = ["curatele", "beschermingsbewind", "mentorschap", "faillissement", "wsnp"]
 HOST, API_PORT, BARE_PORT = "127.0.0.1", 18080, 18081
+SAMPLES = ROOT / "var" / "bench" / "afnemer_api_samples.json"
 
 
 def log(message: str) -> None:
@@ -220,6 +221,7 @@ def register_client(url: str, afnemer_id: uuid.UUID, oin: str, key) -> None:
             text(
                 "INSERT INTO api_client (id, client_id, kind, afnemer_id, jwks, active, created_at)"
                 " VALUES (:id, :cid, 'afnemer', :aid, :jwks, true, :ts)"
+                " ON CONFLICT (client_id) DO UPDATE SET jwks = EXCLUDED.jwks"
             ),
             {
                 "id": uuid.uuid4(),
@@ -243,6 +245,8 @@ def start_server(app: str, port: int, env: dict, workers: int) -> subprocess.Pop
         str(port),
         "--workers",
         str(workers),
+        "--http",
+        "api.server:NoDelayH11Protocol",
         "--no-access-log",
         "--log-level",
         "warning",
@@ -358,7 +362,7 @@ def run_wrk(port: int, path: str, bodies: list[str], token: str, seconds: int, i
             [
                 "wrk",
                 "-t1",
-                "-c16",
+                f"-c{os.environ.get('WRK_CONNECTIONS', '16')}",
                 f"-d{seconds}s",
                 "--timeout",
                 "5s",
@@ -456,18 +460,31 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run (max 60)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="use the database and samples a --keep-database run left (skips the fill)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
     seconds = min(args.duration, 60)
     started = time.monotonic()
-    url = fresh_database(args.admin_url, args.database)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    log("schema migrated")
-    samples = fill(url, args.persons, args.mandates, args.measures)
-    log(f"database filled in {time.monotonic() - started:.0f} s")
+    if args.reuse_database and SAMPLES.exists():
+        url = make_url(args.admin_url).set(database=args.database).render_as_string(False)
+        samples = json.loads(SAMPLES.read_text())
+        log(f"reusing database {args.database}")
+    else:
+        url = fresh_database(args.admin_url, args.database)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        log("schema migrated")
+        samples = fill(url, args.persons, args.mandates, args.measures)
+        log(f"database filled in {time.monotonic() - started:.0f} s")
+        if args.keep_database:
+            SAMPLES.parent.mkdir(parents=True, exist_ok=True)
+            SAMPLES.write_text(json.dumps(samples, default=str))
 
     workdir = Path(tempfile.mkdtemp(prefix="machtigen-bench-"))
     signing = ec.generate_private_key(ec.SECP256R1())
@@ -479,7 +496,7 @@ def main() -> None:
         )
     )
     client_key = ec.generate_private_key(ec.SECP256R1())
-    register_client(url, samples["afnemer_id"], samples["oin"], client_key)
+    register_client(url, uuid.UUID(str(samples["afnemer_id"])), samples["oin"], client_key)
     env = {
         **os.environ,
         "MACHTIGEN_DATABASE_URL": url,
@@ -495,6 +512,9 @@ def main() -> None:
     try:
         run_wrk(BARE_PORT, "/api/v1/mandate-checks", checks, "x", 3)
         results["bare"] = run_wrk(BARE_PORT, "/api/v1/mandate-checks", checks, "x", seconds)
+        for floor in ("one-select", "check-io"):
+            run_wrk(BARE_PORT, f"/floor/{floor}", checks, "x", 2)
+            results[floor] = run_wrk(BARE_PORT, f"/floor/{floor}", checks, "x", seconds)
     finally:
         stop(bare)
     api = start_server("api.main:create_app", API_PORT, env, args.workers)
@@ -518,12 +538,17 @@ def main() -> None:
         f" {args.workers} uvicorn workers; wrk -t1 -c16 -d{seconds}s; {os.cpu_count()} CPUs"
     )
     show("bare FastAPI endpoint (max)", results["bare"])
+    show("floor: one SELECT (max)", results["one-select"])
+    show("floor: 2 SELECT + audit INSERT (max)", results["check-io"])
     show("POST /mandate-checks (max)", results["check"])
     show(f"POST /mandate-checks at {half:.0f} req/s", results["check_half"])
     show("POST /messages (max)", results["deliver"])
     print(f"ratio mandate check / bare: {results['check']['rps'] / results['bare']['rps']:.3f}")
     print(f"ratio delivery / bare:      {results['deliver']['rps'] / results['bare']['rps']:.3f}")
-    if not args.keep_database:
+    for floor in ("one-select", "check-io"):
+        ratio = results[floor]["rps"] / results["bare"]["rps"]
+        print(f"ratio floor {floor} / bare: {ratio:.3f}")
+    if not (args.keep_database or args.reuse_database):
         admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))

@@ -55,6 +55,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         proxy_headers=True,
+        http="api.server:NoDelayH11Protocol",
     )
 
 
