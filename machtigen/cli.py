@@ -177,5 +177,14 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _add_operator_commands() -> None:
+    from machtigen.cli_operator import afnemers, clients
+
+    main.add_command(afnemers)
+    main.add_command(clients)
+
+
+_add_operator_commands()
+
 if __name__ == "__main__":
     main()
