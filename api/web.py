@@ -17,7 +17,7 @@ from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx, Origin
-from machtigen.identity.models import PortalSession
+from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
 
 SESSION_COOKIE = "machtigen_session"
@@ -171,8 +171,32 @@ def is_page(request: Request) -> bool:
 def error_page(
     request: Request, status_code: int, message: str, title: str | None = None
 ) -> Response:
-    lang = language(request)
-    return render(request, "error.html", lang, status_code, message=message, title=title)
+    """A readable refusal; a logged-in user keeps the header and the "acting for" banner."""
+    chrome = _logged_in_chrome(request)
+    portal = chrome.get("portal")
+    lang = language(request, portal.session if portal else None)
+    return render(request, "error.html", lang, status_code, message=message, title=title, **chrome)
+
+
+def _logged_in_chrome(request: Request) -> dict[str, Any]:
+    """Who is logged in and whom they act for, read (never written) in a separate session.
+
+    The failed request's own transaction is rolled back; this only shows the page's frame.
+    """
+    token = request.cookies.get(SESSION_COOKIE)
+    factory = getattr(request.app.state, "session_factory", None)
+    if not token or factory is None:
+        return {}
+    with factory() as db:
+        try:
+            row = resume(db, token, clock_of(request).now(), settings_of(request))
+            actor = actor_of(db, row, clock_of(request).now())
+        except SessionExpired:
+            return {}
+        acting_for = db.get(Person, row.acting_for_person_id) if row.acting_for_person_id else None
+        ctx = anonymous_ctx(request, db, actor)
+        chrome = {"portal": Portal(row, actor, ctx), "acting_for": acting_for}
+    return chrome
 
 
 def install_page_handlers(app: Any) -> None:

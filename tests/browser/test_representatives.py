@@ -1,0 +1,137 @@
+"""Representatives in a real browser: Piet (bewindvoerder, ten clients), Monique (curator),
+and a voluntary mandate from grant to revocation (DOMAIN.md rules 10-13)."""
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from machtigen import demo
+from machtigen.afnemers.models import Afnemer
+from machtigen.identity.models import Person
+from machtigen.messages.models import Message
+from tests.browser.conftest import close_tab, open_tab
+from tests.browser.stories import digid, login
+
+
+def message_id(server, bsn, sender):
+    with Session(server.engine) as db:
+        person = db.scalars(select(Person).where(Person.bsn == bsn)).one()
+        return db.scalars(
+            select(Message.id)
+            .join(Afnemer, Afnemer.id == Message.afnemer_id)
+            .where(Message.person_id == person.id, Afnemer.name == sender)
+        ).one()
+
+
+def test_piet_sees_his_clients_and_reads_tax_post_but_not_care_post(visit, server):
+    page = login(visit, "Inloggen met eHerkenning (voor kantoren)")
+    for given, family in demo.CLIENT_NAMES:
+        expect(page.get_by_text(f"{given} {family}", exact=True)).to_be_visible()
+    visit.shot("clients")
+
+    visit.click(page.get_by_role("button", name="Wisselen naar Anna Bakker"))
+    banner = page.get_by_role("region", name=re.compile("U handelt namens Anna Bakker"))
+    expect(banner).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Berichtenbox van Anna Bakker")
+    expect(page.get_by_role("row", name=re.compile("Voorlopige aanslag"))).to_contain_text(
+        "Belastingdienst"
+    )
+    expect(page.get_by_text("Besluit Wmo-ondersteuning")).to_have_count(0)
+    visit.shot("client-inbox")
+
+    visit.click(page.get_by_role("link", name="Voorlopige aanslag inkomstenbelasting"))
+    expect(page.get_by_role("note")).to_contain_text("Controleer de aanslag")
+    expect(banner).to_be_visible()
+    visit.shot("client-message")
+
+    care = message_id(server, demo.PIET_CLIENT_BSNS[0], "Gemeente Utrecht")
+    response = page.goto(f"{server.url}/portal/messages/{care}")
+    assert response.status == 404
+    visit.check()
+    expect(page.get_by_role("alert")).to_contain_text("bestaat niet, of u mag het niet zien")
+    expect(page.get_by_text("Besluit Wmo-ondersteuning")).to_have_count(0)
+    visit.shot("care-post-refused")
+
+    visit.click(banner.get_by_role("button", name="Terug naar uzelf"))
+    expect(page.get_by_role("region", name=re.compile("U handelt namens"))).to_have_count(0)
+
+
+def test_monique_reads_her_daughters_post(visit):
+    page = digid(visit, demo.MONIQUE_BSN)
+    expect(page.get_by_text("Uw Berichtenbox staat uit.")).to_be_visible()
+    visit.click(page.get_by_role("button", name="Wisselen naar Sanne Peters"))
+    expect(
+        page.get_by_role("region", name=re.compile("U handelt namens Sanne Peters"))
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Berichtenbox van Sanne Peters")
+    visit.click(page.get_by_role("link", name="Beschikking zorgtoeslag"))
+    expect(page.get_by_text("Belastingdienst – Toeslagen")).to_be_visible()
+    visit.shot("daughters-message")
+    visit.click(page.get_by_role("link", name="Instellingen"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Instellingen van Sanne Peters")
+    expect(page.get_by_role("heading", name="Alles op papier")).to_be_visible()
+    visit.shot("daughters-settings")
+
+
+def test_monique_switches_her_own_mailbox_on_only_with_the_button(visit):
+    page = digid(visit, demo.MONIQUE_BSN)
+    visit.click(
+        page.get_by_role("link", name="Lees wat het aanzetten van de Berichtenbox betekent")
+    )
+    expect(page.get_by_role("heading", name="Wat betekent aanzetten?")).to_be_visible()
+    visit.shot("activate")
+    visit.click(page.get_by_role("button", name="Berichtenbox aanzetten"))
+    expect(page.get_by_role("alert")).to_contain_text("Vink aan dat u heeft gelezen")
+    page.get_by_label("Ik heb gelezen wat het aanzetten betekent").check()
+    visit.click(page.get_by_role("button", name="Berichtenbox aanzetten"))
+    expect(page.get_by_role("status")).to_contain_text("Uw Berichtenbox staat aan.")
+
+
+def test_lisa_gets_a_mandate_from_koen_uses_it_and_loses_it(visit, browser, server):
+    page = digid(visit, demo.KOEN_BSN)
+    visit.click(page.get_by_role("link", name="Wie mag namens mij handelen"))
+    visit.click(page.get_by_role("link", name="Iemand machtigen"))
+    visit.click(page.get_by_role("button", name="Machtiging geven"))
+    expect(page.get_by_role("alert")).to_contain_text("Vul het burgerservicenummer in")
+    expect(page.get_by_role("alert")).to_contain_text("Vink minstens één organisatie")
+    visit.shot("grant-errors")
+    page.get_by_label("Burgerservicenummer (BSN)").fill(demo.LISA_BSN)
+    page.get_by_label("Geboortedatum").fill("1990-11-06")
+    page.get_by_label("RDW – APK-herinnering: berichten lezen").check()
+    visit.click(page.get_by_role("button", name="Machtiging geven"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "We vonden niemand met dit burgerservicenummer"
+    )
+    page.get_by_label("Geboortedatum").fill("1990-11-05")
+    visit.click(page.get_by_role("button", name="Machtiging geven"))
+    expect(page.get_by_role("status")).to_contain_text("De machtiging is gegeven")
+    pending = page.get_by_role("region", name=re.compile("Wacht op antwoord"))
+    expect(pending).to_contain_text("Lisa Hendriks")
+    expect(pending).to_contain_text("RDW – APK-herinnering: berichten lezen")
+    visit.shot("mandates")
+
+    lisa_visit = open_tab(browser, server, "lisa_accepts_a_mandate")
+    lisa_page = digid(lisa_visit, demo.LISA_BSN)
+    expect(lisa_page.get_by_text("Koen de Vries heeft u een machtiging gegeven")).to_be_visible()
+    lisa_visit.click(lisa_page.get_by_role("link", name="Namens anderen"))
+    lisa_visit.click(lisa_page.get_by_role("button", name="Accepteren: Koen de Vries"))
+    expect(lisa_page.get_by_role("status")).to_contain_text("De machtiging is geaccepteerd")
+    lisa_visit.click(lisa_page.get_by_role("link", name="Overzicht"))
+    lisa_visit.click(lisa_page.get_by_role("button", name="Wisselen naar Koen de Vries"))
+    expect(lisa_page.get_by_role("row", name=re.compile("APK-gekeurd"))).to_contain_text("RDW")
+
+    visit.goto("/portal/mandates")
+    visit.click(page.get_by_role("button", name="Intrekken: Lisa Hendriks"))
+    expect(page.get_by_role("status")).to_contain_text("De machtiging is ingetrokken")
+    expect(page.get_by_role("region", name=re.compile("Ingetrokken"))).to_contain_text(
+        "Lisa Hendriks"
+    )
+
+    lisa_visit.goto("/portal/inbox")
+    expect(lisa_page.get_by_role("status")).to_contain_text(
+        "U kunt niet meer namens deze persoon handelen"
+    )
+    expect(lisa_page.get_by_role("region", name=re.compile("U handelt namens"))).to_have_count(0)
+    close_tab(lisa_visit)
