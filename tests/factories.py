@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from machtigen.accounts.models import Account, AccountState
 from machtigen.afnemers.models import Afnemer, Service, ServiceCategory
 from machtigen.consents.models import Channel, DeliveryReason
-from machtigen.identity.models import Office, OfficeStaff, Person
+from machtigen.identity.models import Office, OfficeStaff, Person, StaffAssignment
 from machtigen.mandates.models import (
     Initiator,
     LegalMeasure,
@@ -118,6 +118,16 @@ def staff(session: Session, at: Office, *, is_admin: bool = False) -> OfficeStaf
     session.add(s)
     session.flush()
     return s
+
+
+def assign(session: Session, member: OfficeStaff, client: Person) -> StaffAssignment:
+    """Assign a client to an employee; the office divides its clients from then on."""
+    assignment = StaffAssignment(staff_id=member.id, client_person_id=client.id, assigned_at=T0)
+    session.add(assignment)
+    office_row = session.get_one(Office, member.office_id)
+    office_row.assigns_clients = True
+    session.flush()
+    return assignment
 
 
 def mandate(

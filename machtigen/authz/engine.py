@@ -17,7 +17,7 @@ from machtigen.authz.adapter import SqlAdapter, bound_session
 from machtigen.authz.resources import RepresentationQuery
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
-from machtigen.identity.models import EidasIdentity, Person
+from machtigen.identity.models import EidasIdentity, Office, Person, StaffAssignment
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message
 
@@ -33,11 +33,17 @@ def _one(other: str, my_field: str, other_field: str = "id") -> Relation:
 
 
 def _subject_relations(person_field: str) -> dict[str, Relation]:
-    """Every resource that belongs to a person reaches that person's mandate scopes and measures."""
+    """Every resource that belongs to a person reaches that person's mandate scopes, measures
+    and the office staff the person is assigned to."""
     return {
         "mandate_scopes": _many("MandateScope", person_field, "represented_person_id"),
         "measures": _many("LegalMeasure", person_field, "subject_person_id"),
+        **_assignment_relation(person_field),
     }
+
+
+def _assignment_relation(person_field: str) -> dict[str, Relation]:
+    return {"staff_assignments": _many("StaffAssignment", person_field, "client_person_id")}
 
 
 _FIELDS: dict[type, dict[str, Any]] = {
@@ -76,6 +82,7 @@ _FIELDS: dict[type, dict[str, Any]] = {
         "valid_until": datetime,
         "scopes": _many("MandateScope", "id", "mandate_id"),
         "subject_measures": _many("LegalMeasure", "represented_person_id", "subject_person_id"),
+        **_assignment_relation("represented_person_id"),
     },
     MandateScope: {
         "id": UUID,
@@ -103,7 +110,10 @@ _FIELDS: dict[type, dict[str, Any]] = {
         "representative_office_id": UUID,
         "starts_at": datetime,
         "ends_at": datetime,
+        **_assignment_relation("subject_person_id"),
     },
+    Office: {"id": UUID},
+    StaffAssignment: {"id": UUID, "staff_id": UUID, "client_person_id": UUID},
 }
 
 _ACTOR_CLASSES = (
