@@ -7,13 +7,20 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.portal import account, home, mailbox, mandates
+from api.portal import account, caseload, home, mailbox, mandates, office
 from api.portal.page import NotForUnmatched, StepUpNeeded
 from api.web import anonymous_ctx, language, render
 from machtigen.audit.service import record
 from machtigen.identity.loa import StepUpRequired
 
-ROUTERS = (home.router, mailbox.router, account.router, mandates.router)
+ROUTERS = (
+    home.router,
+    mailbox.router,
+    account.router,
+    mandates.router,
+    caseload.router,
+    office.router,
+)
 
 
 def install_portal(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from api.portal.caseload import caseload_view
 from api.portal.page import PageDep
 from machtigen.accounts import service as accounts
 from machtigen.mandates.service import clients_of_actor, mandate_overview
@@ -14,6 +15,10 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/portal")
 def home(page: PageDep) -> Response:
+    """For an office employee the start page is the caseload; for a person, their own box."""
+    if page.is_staff and page.own:
+        page.require_loa("read_mailbox")
+        return caseload_view(page)
     ctx, subject = page.ctx, page.subject_id
     account = accounts.get_account(ctx, subject) if subject else None
     holder = account is not None and ctx.is_allowed("manage_settings", account)

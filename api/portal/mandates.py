@@ -139,16 +139,17 @@ def grant(
         )
         validity = form.validity(page.ctx.now)
         assert validity is not None
-        mandates.grant(
-            page.ctx,
-            MandateRequest(
-                represented_person_id=page.actor.person_id,
-                representative=representative,
-                scope=form.scope_items(),
-                valid_from=validity[0],
-                valid_until=validity[1],
-            ),
-        )
+        with page.ctx.session.begin_nested():
+            mandates.grant(
+                page.ctx,
+                MandateRequest(
+                    represented_person_id=page.actor.person_id,
+                    representative=representative,
+                    scope=form.scope_items(),
+                    valid_from=validity[0],
+                    valid_until=validity[1],
+                ),
+            )
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "grant", form, 422)
@@ -184,16 +185,17 @@ def request(
         represented = mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
         validity = form.validity(page.ctx.now)
         assert validity is not None and represented.person_id is not None
-        mandates.request_mandate(
-            page.ctx,
-            MandateRequest(
-                represented_person_id=represented.person_id,
-                representative=me,
-                scope=form.scope_items(),
-                valid_from=validity[0],
-                valid_until=validity[1],
-            ),
-        )
+        with page.ctx.session.begin_nested():
+            mandates.request_mandate(
+                page.ctx,
+                MandateRequest(
+                    represented_person_id=represented.person_id,
+                    representative=me,
+                    scope=form.scope_items(),
+                    valid_from=validity[0],
+                    valid_until=validity[1],
+                ),
+            )
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "request", form, 422)

@@ -163,6 +163,15 @@ PageDep = Annotated[PortalPage, Depends(portal_page)]
 def navigation(page: PortalPage) -> list[NavItem]:
     """The main menu: one's own mailbox, or the client's, or an office's work."""
     t = page.t
+    if page.is_staff and page.own:
+        staff = page.staff()
+        items = [
+            NavItem("/portal/clients", t["nav_clients"]),
+            NavItem("/portal/representing", t["nav_representing"]),
+        ]
+        if staff is not None and staff.is_admin:
+            items.append(NavItem("/portal/office", t["nav_office"]))
+        return items
     items = [NavItem("/portal", t["nav_home"])]
     subject = page.subject_id
     if subject is not None:
@@ -172,11 +181,6 @@ def navigation(page: PortalPage) -> list[NavItem]:
         items.append(NavItem("/portal/mandates", t["nav_mandates"]))
     if page.own:
         items.append(NavItem("/portal/representing", t["nav_representing"]))
-    if page.own and page.is_staff:
-        items.insert(1, NavItem("/portal/clients", t["nav_clients"]))
-        staff = page.staff()
-        if staff is not None and staff.is_admin:
-            items.append(NavItem("/portal/office", t["nav_office"]))
     return items
 
 

@@ -135,3 +135,62 @@ def test_lisa_gets_a_mandate_from_koen_uses_it_and_loses_it(visit, browser, serv
     )
     expect(lisa_page.get_by_role("region", name=re.compile("U handelt namens"))).to_have_count(0)
     close_tab(lisa_visit)
+
+
+def test_piet_filters_and_sorts_his_caseload(visit):
+    page = login(visit, "Inloggen met eHerkenning (voor kantoren)")
+    expect(page.get_by_role("heading", name="10 cliënten")).to_be_visible()
+    rows = page.get_by_role("table").get_by_role("row")
+    expect(rows).to_have_count(11)
+    first_deadline = rows.nth(1).get_by_role("rowheader")
+    expect(first_deadline).to_have_text("Anna Bakker")  # the earliest deadline first
+    visit.click(page.get_by_role("link", name="Cliënt", exact=True))
+    expect(page.get_by_role("columnheader", name=re.compile("^Cliënt"))).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    expect(rows.nth(1).get_by_role("rowheader")).to_have_text("Anna Bakker")
+    expect(rows.nth(10).get_by_role("rowheader")).to_have_text("Jan Vos")
+    page.get_by_label("Zoek op naam").fill("de")
+    visit.click(page.get_by_role("button", name="Toon"))
+    expect(page.get_by_role("rowheader")).to_have_text(
+        ["Els de Boer", "Hanneke de Groot", "Gerrit Mulder"]
+    )
+    page.get_by_label("Zoek op naam").fill("BAKKER")
+    visit.click(page.get_by_role("button", name="Toon"))
+    expect(page.get_by_role("heading", name="1 cliënt", exact=True)).to_be_visible()
+    page.get_by_label("Zoek op naam").fill("")
+    page.get_by_label("Uiterste datum binnen").select_option("14")
+    visit.click(page.get_by_role("button", name="Toon"))
+    expect(page.get_by_role("heading", name=re.compile(r"^\d cliënten$"))).to_be_visible()
+    visit.shot("caseload-filtered")
+
+
+def test_the_office_administrator_assigns_clients_to_sara(visit, browser, server):
+    page = login(visit, "Inloggen met eHerkenning (voor kantoren)")
+    visit.click(page.get_by_role("link", name="Kantoor"))
+    expect(page.get_by_text("verdeelt de cliënten nog niet")).to_be_visible()
+    visit.click(page.get_by_role("button", name="Toewijzen"))
+    expect(page.get_by_role("alert")).to_contain_text("Kies een medewerker en een cliënt")
+    for client in ("Bram Visser", "Cor Smit"):
+        page.get_by_label("Medewerker").select_option(label="Sara de Wit")
+        page.get_by_label("Cliënt", exact=True).select_option(label=client)
+        visit.click(page.get_by_role("button", name="Toewijzen"))
+        expect(page.get_by_role("status")).to_contain_text("De cliënt is toegewezen")
+    expect(page.get_by_text("Uw kantoor verdeelt de cliënten:")).to_be_visible()
+    visit.shot("office")
+
+    sara = open_tab(browser, server, "sara_sees_her_clients")
+    sara_page = login(
+        sara,
+        "Inloggen met eHerkenning (voor kantoren)",
+        employee_id=demo.SARA_EMPLOYEE_ID,
+        name="Sara de Wit",
+    )
+    expect(sara_page.get_by_role("heading", name="2 cliënten")).to_be_visible()
+    expect(sara_page.get_by_role("rowheader")).to_have_text(["Bram Visser", "Cor Smit"])
+    expect(sara_page.get_by_role("link", name="Kantoor")).to_have_count(0)
+    close_tab(sara)
+
+    visit.click(page.get_by_role("button", name="Opheffen: Bram Visser – Sara de Wit"))
+    visit.click(page.get_by_role("button", name="Opheffen: Cor Smit – Sara de Wit"))
+    expect(page.get_by_text("verdeelt de cliënten nog niet")).to_be_visible()

@@ -6,9 +6,10 @@ import pytest
 
 from machtigen.accounts import service as accounts
 from machtigen.afnemers.models import ServiceCategory
-from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
 from machtigen.errors import NotFound
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
 from tests import factories as f
 
@@ -65,7 +66,7 @@ def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, 
     office = f.office(session)
     staff = f.staff(session, office)
     f.measure(session, client, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    ctx = ctx_for(StaffActor(staff.id, office.id, clock.now()))
+    ctx = ctx_for(staff_actor(session, staff, clock.now()))
     choices = by_name(consents.consent_overview(ctx, client.id))
     assert choices["C Gemeente"].may_change  # a financial service
     assert not choices["B RDW"].may_change

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from machtigen.afnemers.models import ServiceCategory
-from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.authz.actors import PersonActor
 from machtigen.identity.errors import InvalidBsn, InvalidKvkNumber
+from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import InvalidMandate
 from machtigen.mandates.models import Initiator, MandateAction, MandateStatus
@@ -90,7 +91,7 @@ def test_an_office_request_waits_for_the_person(session, ctx_for, clock, tax):
         status=MandateStatus.REQUESTED,
         initiated_by=Initiator.REPRESENTATIVE,
     )
-    staff_ctx = ctx_for(StaffActor(staff.id, office.id, clock.now()))
+    staff_ctx = ctx_for(staff_actor(session, staff, clock.now()))
     [view] = mandates.mandate_overview(staff_ctx, as_represented=False)
     assert view.representative == office.name
     assert (view.may_accept, view.may_revoke) == (False, True)

@@ -6,9 +6,10 @@ import pytest
 
 from machtigen.accounts import service as accounts
 from machtigen.afnemers.models import ServiceCategory
-from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.authz.actors import PersonActor
 from machtigen.consents.models import Channel
 from machtigen.errors import NotFound
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
 from machtigen.messages import service as messages
 from machtigen.messages.service import MailboxQuery
@@ -93,7 +94,7 @@ def test_a_bewindvoerder_sees_only_financial_post_and_reads_separately(
     office = f.office(session)
     staff = f.staff(session, office)
     f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    ctx = ctx_for(StaffActor(staff.id, office.id, clock.now()))
+    ctx = ctx_for(staff_actor(session, staff, clock.now()))
     page = messages.mailbox(ctx, MailboxQuery(owner.id))
     assert {e.message.id for e in page.entries} == {older.id, newer.id}
     detail = messages.read_message(ctx, older.id)
