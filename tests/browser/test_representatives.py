@@ -194,3 +194,40 @@ def test_the_office_administrator_assigns_clients_to_sara(visit, browser, server
     visit.click(page.get_by_role("button", name="Opheffen: Bram Visser – Sara de Wit"))
     visit.click(page.get_by_role("button", name="Opheffen: Cor Smit – Sara de Wit"))
     expect(page.get_by_text("verdeelt de cliënten nog niet")).to_be_visible()
+
+
+def test_piets_office_asks_koen_for_a_mandate_and_koen_approves(visit, browser, server):
+    page = login(visit, "Inloggen met eHerkenning (voor kantoren)")
+    visit.click(page.get_by_role("link", name="Namens anderen"))
+    visit.click(page.get_by_role("link", name="Om een machtiging vragen"))
+    page.get_by_label("Burgerservicenummer (BSN)").fill(demo.KOEN_BSN)
+    page.get_by_label("Geboortedatum").fill("1968-04-12")
+    page.get_by_label("RDW – APK-herinnering: berichten lezen").check()
+    page.get_by_label("Tot en met").fill("2020-01-01")
+    visit.click(page.get_by_role("button", name="Verzoek versturen"))
+    expect(page.get_by_role("alert")).to_contain_text("De einddatum ligt vóór de begindatum")
+    expect(page.get_by_label("RDW – APK-herinnering: berichten lezen")).to_be_checked()
+    page.get_by_label("Tot en met").fill("2099-12-31")
+    visit.click(page.get_by_role("button", name="Verzoek versturen"))
+    expect(page.get_by_role("status")).to_contain_text("Uw verzoek is verstuurd")
+    expect(page.get_by_role("region", name=re.compile("Wacht op antwoord"))).to_contain_text(
+        "Koen de Vries"
+    )
+    visit.shot("office-request")
+    assert demo.KOEN_BSN not in page.url
+
+    koen = open_tab(browser, server, "koen_approves_the_office")
+    koen_page = digid(koen, demo.KOEN_BSN)
+    expect(koen_page.get_by_text("Bewindvoering Van Dijk vraagt om een machtiging")).to_be_visible()
+    koen.click(koen_page.get_by_role("link", name="Wie mag namens mij handelen"))
+    koen.click(koen_page.get_by_role("button", name="Accepteren: Bewindvoering Van Dijk"))
+    expect(koen_page.get_by_role("status")).to_contain_text("De machtiging is geaccepteerd")
+    expect(koen_page.get_by_role("region", name=re.compile("^Actief"))).to_contain_text(
+        "Bewindvoering Van Dijk"
+    )
+    close_tab(koen)
+
+    visit.click(page.get_by_role("link", name="Cliënten"))
+    row = page.get_by_role("row", name=re.compile("Koen de Vries"))
+    expect(row).to_contain_text("Machtiging")
+    expect(row).to_contain_text("31 december 2099")
