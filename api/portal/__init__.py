@@ -36,11 +36,11 @@ def install_portal(app: FastAPI) -> None:
         """The page's own transaction was rolled back: the refusal is audited in a new one."""
         factory = request.app.state.session_factory
         with factory() as db, db.begin():
-            ctx = anonymous_ctx(request, db, error.portal.actor)
+            ctx = anonymous_ctx(request, db, error.actor)
             record(
                 ctx,
                 "login.step_up_required",
-                subject_person_id=error.portal.session.person_id,
+                subject_person_id=error.person_id,
                 purpose=error.step_up.purpose,
                 needed=error.step_up.needed,
             )

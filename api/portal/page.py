@@ -56,7 +56,9 @@ class StepUpNeeded(Exception):
     def __init__(self, step_up: StepUpRequired, portal: Portal) -> None:
         super().__init__(step_up.detail)
         self.step_up = step_up
-        self.portal = portal
+        self.actor = portal.actor
+        self.person_id = portal.session.person_id
+        """Read now: the request's session is rolled back before the handler runs."""
 
 
 class NotForUnmatched(Exception):
