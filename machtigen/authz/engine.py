@@ -15,6 +15,7 @@ from machtigen.afnemers.models import Afnemer, Service
 from machtigen.authz import actors
 from machtigen.authz.adapter import SqlAdapter, bound_session
 from machtigen.authz.resources import RepresentationQuery
+from machtigen.authz.templates import Prepared, QueryTemplates
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
 from machtigen.identity.models import EidasIdentity, Office, Person, StaffAssignment
@@ -145,6 +146,7 @@ class Authorizer:
 
     def __init__(self, oso: Oso) -> None:
         self.oso = oso
+        self._queries = QueryTemplates(oso.authorized_query)
 
     def is_allowed(self, session: Session, actor: Any, action: str, resource: Any) -> bool:
         with bound_session(session):
@@ -158,8 +160,16 @@ class Authorizer:
         raise NotFound("Not found.")
 
     def select(self, actor: Any, action: str, model: type[Any]) -> Select[Any]:
-        """A SELECT of every ``model`` row the actor may ``action``, filtered in SQL."""
-        return self.oso.authorized_query(actor, action, model)
+        """A SELECT of every ``model`` row the actor may ``action``, filtered in SQL.
+
+        Compiled once per kind of actor and bound to this actor's values (authz/templates.py).
+        """
+        return self._queries.select(actor, action, model)
+
+    def prepared(self, actor: Any, action: str, model: type[Any]) -> Prepared:
+        """The same filter as ``select``, as a shared statement plus the actor's parameters:
+        for hot paths that build on it and execute with ``statement, params``."""
+        return self._queries.prepared(actor, action, model)
 
     def holds(self, rule: str, *args: object) -> bool:
         """Whether a plain Polar fact or rule holds, e.g. which categories a measure covers."""

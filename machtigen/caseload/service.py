@@ -1,11 +1,10 @@
 """The representative's dashboard: all clients, their unread post, deadlines and end dates.
 
-Which clients appear and which messages count come from the policy alone: the clients are
-the people the actor may ``act_for``, with the mandates and measures the actor acts
-``act_under`` as their basis; the counts are over the messages the actor may ``read``
-(``ctx.authz.select``, filtered in SQL). The query only narrows the messages to the clients
-first, so that PostgreSQL reads the clients' rows through an index instead of every message;
-the policy's message filter still decides each one.
+Which clients appear and which messages count come from the policy alone (the SQL is in
+machtigen/caseload/queries.py): the clients are the people the actor may ``act_for``, with
+the mandates and measures the actor acts ``act_under`` as their basis; the counts are over
+the messages the actor may ``read``. Filtering, sorting and paging of the (at most some
+hundreds of) clients happen here, in Python, with the Dutch order of names.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -15,17 +14,13 @@ from typing import Any, Literal, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, not_
-from sqlmodel import col
-
 from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.caseload import queries
 from machtigen.caseload.errors import InvalidCaseloadFilter, NotARepresentative
 from machtigen.context import Ctx
 from machtigen.identity.loa import require_loa
-from machtigen.identity.models import Person
 from machtigen.identity.names import sort_key
-from machtigen.mandates.models import LegalMeasure, Mandate, MeasureKind
-from machtigen.messages.models import Message, MessageRead
+from machtigen.mandates.models import MeasureKind
 
 Sort = Literal["name", "unread", "deadline", "ending"]
 SORTS: tuple[str, ...] = get_args(Sort)
@@ -150,35 +145,16 @@ def caseload(ctx: Ctx, filters: CaseloadFilter) -> CaseloadPage:
 
 def _clients(ctx: Ctx) -> list[_Client]:
     """Everyone the actor may act for now, with the basis the actor acts on for them."""
-    actor = ctx.actor
-    measures = ctx.authz.select(actor, "act_under", LegalMeasure)
-    mandates = ctx.authz.select(actor, "act_under", Mandate)
-    subjects = measures.with_only_columns(col(LegalMeasure.subject_person_id)).union(
-        mandates.with_only_columns(col(Mandate.represented_person_id))
-    )
-    people = (
-        ctx.authz.select(actor, "act_for", Person)
-        .where(col(Person.id).in_(subjects))
-        .with_only_columns(col(Person.id), col(Person.given_name), col(Person.family_name))
-    )
-    clients = {
-        row.id: _Client(row.id, row.given_name, row.family_name)
-        for row in ctx.session.execute(people)
-    }
-    for subject, valid_until in ctx.session.execute(
-        mandates.with_only_columns(col(Mandate.represented_person_id), col(Mandate.valid_until))
-    ):
-        client = clients.get(subject)
-        if client is not None and client.basis == "voluntary_mandate":
-            client.ends_at = _later(client.ends_at, valid_until)
-    for subject, kind, ends_at in ctx.session.execute(
-        measures.with_only_columns(
-            col(LegalMeasure.subject_person_id), col(LegalMeasure.kind), col(LegalMeasure.ends_at)
-        )
-    ):
-        client = clients.get(subject)
-        if client is not None:
-            _add_measure(client, str(kind), ends_at)
+    clients: dict[UUID, _Client] = {}
+    measures = []
+    for person_id, given_name, family_name, basis, kind, ends_at in queries.clients(ctx):
+        client = clients.setdefault(person_id, _Client(person_id, given_name, family_name))
+        if basis == "legal_measure":
+            measures.append((client, str(kind), ends_at))
+        elif client.basis == "voluntary_mandate":
+            client.ends_at = _later(client.ends_at, ends_at)
+    for client, kind, ends_at in measures:
+        _add_measure(client, kind, ends_at)
     return list(clients.values())
 
 
@@ -205,30 +181,11 @@ def _count_messages(ctx: Ctx, clients: Sequence[_Client], today: date) -> None:
     by_id = {client.person_id: client for client in clients}
     ids = list(by_id)
     for start in range(0, len(ids), ID_BATCH):
-        statement = _message_stats(ctx, ids[start : start + ID_BATCH], today)
-        for person_id, unread, next_deadline in ctx.session.execute(statement):
+        for person_id, unread, next_deadline in queries.message_counts(
+            ctx, ids[start : start + ID_BATCH], today
+        ):
             client = by_id[person_id]
-            client.unread, client.next_deadline = unread, next_deadline
-
-
-def _message_stats(ctx: Ctx, person_ids: list[UUID], today: date) -> Any:
-    read_by_actor = exists().where(
-        and_(
-            col(MessageRead.message_id) == col(Message.id),
-            col(MessageRead.reader_kind) == ctx.actor.kind,
-            col(MessageRead.reader_id) == ctx.actor.key,
-        )
-    )
-    return (
-        ctx.authz.select(ctx.actor, "read", Message)
-        .where(col(Message.person_id).in_(person_ids), col(Message.archived_at).is_(None))
-        .with_only_columns(
-            col(Message.person_id),
-            func.count(col(Message.id)).filter(not_(read_by_actor)),
-            func.min(col(Message.deadline)).filter(col(Message.deadline) >= today),
-        )
-        .group_by(col(Message.person_id))
-    )
+            client.unread, client.next_deadline = int(unread), next_deadline
 
 
 def _matches_client(client: _Client, filters: CaseloadFilter, now: datetime) -> bool:

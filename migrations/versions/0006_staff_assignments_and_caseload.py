@@ -52,8 +52,29 @@ def upgrade() -> None:
             sa.Column("assigns_clients", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
+    # The caseload (benchmarks/caseload.py): the clients' unarchived messages in the order the
+    # policy decides on them, and everything one representative has read.
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_caseload",
+            ["person_id", "service_id", "channel"],
+            unique=False,
+            postgresql_include=["deadline", "id"],
+            postgresql_where=sa.text("archived_at IS NULL"),
+            sqlite_where=sa.text("archived_at IS NULL"),
+        )
+    with op.batch_alter_table("message_read", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_read_reader", ["reader_id", "reader_kind", "message_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("message_read", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_read_reader")
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_caseload")
+
     with op.batch_alter_table("office", schema=None) as batch_op:
         batch_op.drop_column("assigns_clients")
 
