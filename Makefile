@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MACHTIGEN_DATABASE_URL ?= sqlite:///./var/machtigen.db
 
-.PHONY: install run test lint format check-migrations clean
+.PHONY: install run test test-browser lint format check-migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+## node_modules: NL Design System CSS and tokens for the portal, axe-core for the browser tests
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
 
 ## run: venv, install, migrate, demo data, serve on http://127.0.0.1:8000 with the development broker
 run: export MACHTIGEN_DEV_BROKER ?= true
@@ -21,9 +26,13 @@ run: install
 	$(BIN)/machtigen demo-data
 	$(BIN)/machtigen serve --host 127.0.0.1 --port 8000
 
-## test: the whole suite (MACHTIGEN_TEST_DATABASE_URL picks PostgreSQL; default SQLite)
+## test: the whole suite, browser tests included (MACHTIGEN_TEST_DATABASE_URL picks PostgreSQL; default SQLite)
 test: install
 	$(BIN)/pytest
+
+## test-browser: only the Playwright tests (Debian's /usr/bin/chromium); screenshots in var/screenshots
+test-browser: install
+	$(BIN)/pytest tests/browser
 
 lint: install
 	$(BIN)/ruff check machtigen api tests migrations
@@ -40,4 +49,4 @@ check-migrations: install
 	$(BIN)/alembic check
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

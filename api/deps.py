@@ -17,4 +17,8 @@ def get_session(factory: Annotated[sessionmaker[Session], Depends(_factory)]) ->
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""``scope="function"``: the commit happens when the endpoint returns, before the response is
+sent. With the default ("request") it would run after sending, so a browser following a
+redirect (or a client that got its 201) could read before the write is committed, or be told
+of a success that then fails to commit."""

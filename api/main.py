@@ -1,4 +1,4 @@
-"""The FastAPI application: /health, the login routes and, when on, the development broker."""
+"""The FastAPI application: /health, login, the portal, the afnemer API and the dev broker."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,8 +8,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.assets import install_assets
 from api.auth import dev_broker
 from api.auth import routes as auth_routes
+from api.portal import install_portal
 from api.problems import install_problem_handlers, problem
 from api.v1.app import install_api_v1
 from api.web import install_page_handlers
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_page_handlers(app)
     install_api_v1(app, settings)
     app.include_router(auth_routes.router)
+    install_portal(app)
+    install_assets(app)
     if settings.dev_broker:
         app.include_router(dev_broker.router)
 

@@ -26,39 +26,42 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def domain_problem(_request: Request, error: MachtigenError) -> JSONResponse:
+    headers: dict[str, str] = dict(getattr(error, "headers", None) or {})
+    extra: dict[str, Any] = dict(getattr(error, "extra", None) or {})
+    if isinstance(error, InvalidToken):
+        headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+    return problem(error.status_code, error.title, error.detail, headers or None, **extra)
+
+
+async def http_problem(_request: Request, error: HTTPException) -> JSONResponse:
+    return problem(error.status_code, _title(error.status_code), str(error.detail), error.headers)
+
+
+async def invalid_problem(_request: Request, error: RequestValidationError) -> JSONResponse:
+    invalid_params = [
+        {"name": ".".join(str(part) for part in item["loc"]), "reason": item["msg"]}
+        for item in error.errors()
+    ]
+    return problem(
+        422,
+        "Invalid input",
+        "The request does not match the schema.",
+        invalid_params=invalid_params,
+    )
+
+
+async def unexpected_problem(_request: Request, _error: Exception) -> JSONResponse:
+    return problem(
+        500, "Internal server error", "Something went wrong on our side; nothing was changed."
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(MachtigenError)
-    async def _domain(_request: Request, error: MachtigenError) -> JSONResponse:
-        headers: dict[str, str] = dict(getattr(error, "headers", None) or {})
-        extra: dict[str, Any] = dict(getattr(error, "extra", None) or {})
-        if isinstance(error, InvalidToken):
-            headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
-        return problem(error.status_code, error.title, error.detail, headers or None, **extra)
-
-    @app.exception_handler(HTTPException)
-    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
-        return problem(
-            error.status_code, _title(error.status_code), str(error.detail), error.headers
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        invalid_params = [
-            {"name": ".".join(str(part) for part in item["loc"]), "reason": item["msg"]}
-            for item in error.errors()
-        ]
-        return problem(
-            422,
-            "Invalid input",
-            "The request does not match the schema.",
-            invalid_params=invalid_params,
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
-        return problem(
-            500, "Internal server error", "Something went wrong on our side; nothing was changed."
-        )
+    app.add_exception_handler(MachtigenError, domain_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, http_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected_problem)
 
 
 def _title(status: int) -> str:

@@ -3,24 +3,32 @@
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from api import formatting
 from api.deps import SessionDep
 from api.i18n import TEXT, language_of
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx, Origin
-from machtigen.identity.models import PortalSession
+from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
 
 SESSION_COOKIE = "machtigen_session"
 LANGUAGE_COOKIE = "machtigen_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters.update(
+    day=formatting.day,
+    moment=formatting.moment,
+    iso_day=formatting.iso_day,
+    last_day=formatting.last_day,
+)
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -53,16 +61,29 @@ def language(request: Request, portal: PortalSession | None = None) -> str:
 def render(
     request: Request, template: str, lang: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
+    other = "en" if lang == "nl" else "nl"
     response = templates.TemplateResponse(
         request,
         template,
-        {"t": TEXT[lang], "lang": lang, "other_lang": "en" if lang == "nl" else "nl", **context},
+        {
+            "t": TEXT[lang],
+            "lang": lang,
+            "other_lang": other,
+            "switch_url": language_switch_url(request, other),
+            **context,
+        },
         status_code=status_code,
         headers=PAGE_HEADERS,
     )
     if request.query_params.get("lang") in TEXT:
         response.set_cookie(LANGUAGE_COOKIE, lang, httponly=True, samesite="lax")
     return response
+
+
+def language_switch_url(request: Request, lang: str) -> str:
+    """The same page in the other language: the path and query kept, only ``lang`` replaced."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "done")]
+    return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
 
 
 @dataclass
@@ -131,9 +152,61 @@ def anonymous_ctx(request: Request, db: Session, actor: Any) -> Ctx:
     )
 
 
+PAGE_PREFIXES = ("/portal", "/auth/", "/dev-broker/")
+
+
+def is_page(request: Request) -> bool:
+    """Browsers get pages; /health and the JSON endpoints keep problem+json (RFC 9457).
+
+    Elsewhere (an unknown path) the Accept header decides: a browser asks for text/html.
+    """
+    path = request.url.path
+    if path in ("/health", "/auth/api-token") or path.startswith("/api/"):
+        return False
+    if path.startswith(PAGE_PREFIXES):
+        return True
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(
+    request: Request, status_code: int, message: str, title: str | None = None
+) -> Response:
+    """A readable refusal; a logged-in user keeps the header and the "acting for" banner."""
+    chrome = _logged_in_chrome(request)
+    portal = chrome.get("portal")
+    lang = language(request, portal.session if portal else None)
+    return render(request, "error.html", lang, status_code, message=message, title=title, **chrome)
+
+
+def _logged_in_chrome(request: Request) -> dict[str, Any]:
+    """Who is logged in and whom they act for, read (never written) in a separate session.
+
+    The failed request's own transaction is rolled back; this only shows the page's frame.
+    """
+    token = request.cookies.get(SESSION_COOKIE)
+    factory = getattr(request.app.state, "session_factory", None)
+    if not token or factory is None:
+        return {}
+    with factory() as db:
+        try:
+            row = resume(db, token, clock_of(request).now(), settings_of(request))
+            actor = actor_of(db, row, clock_of(request).now())
+        except SessionExpired:
+            return {}
+        acting_for = db.get(Person, row.acting_for_person_id) if row.acting_for_person_id else None
+        ctx = anonymous_ctx(request, db, actor)
+        chrome = {"portal": Portal(row, actor, ctx), "acting_for": acting_for}
+    return chrome
+
+
 def install_page_handlers(app: Any) -> None:
-    """Pages answer with pages: a login redirect, or a readable refusal."""
+    """Pages answer with pages: a login redirect, or a readable refusal; never problem+json."""
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import RedirectResponse
+    from starlette.exceptions import HTTPException
+
+    from api import problems
+    from machtigen.errors import MachtigenError
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _error: LoginRequired) -> Response:
@@ -141,7 +214,43 @@ def install_page_handlers(app: Any) -> None:
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _error: CsrfRefused) -> Response:
-        message = (
-            "This form was not sent from your own session; nothing was changed. Please try again."
-        )
-        return render(request, "error.html", language(request), 403, message=message)
+        return error_page(request, 403, TEXT[language(request)]["error_csrf"])
+
+    @app.exception_handler(MachtigenError)
+    async def _domain(request: Request, error: MachtigenError) -> Response:
+        if not is_page(request):
+            return await problems.domain_problem(request, error)
+        return error_page(request, error.status_code, explain(error, language(request)))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> Response:
+        if not is_page(request):
+            return await problems.http_problem(request, error)
+        text = TEXT[language(request)]
+        key = f"error_{error.status_code}"
+        return error_page(request, error.status_code, text.get(key, text["error_generic"]))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if not is_page(request):
+            return await problems.invalid_problem(request, error)
+        return error_page(request, 422, TEXT[language(request)]["error_form_unreadable"])
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        if not is_page(request):
+            return await problems.unexpected_problem(request, error)
+        return error_page(request, 500, TEXT[language(request)]["error_500"])
+
+
+def explain(error: Any, lang: str) -> str:
+    """A domain refusal in the reader's language: a known one by name, else by its status."""
+    from api.i18n import ERRORS
+
+    known = ERRORS[lang].get(type(error).__name__)
+    if known:
+        return known
+    if lang == "en" and error.detail:
+        return str(error.detail)
+    text = TEXT[lang]
+    return text.get(f"error_{error.status_code}", text["error_generic"])

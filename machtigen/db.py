@@ -41,6 +41,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine
+    if url.startswith("postgresql"):
+        # JIT compiling pays off for long analytic queries only: the policy's filters (OR-ed
+        # EXISTS per row) look expensive to the planner, and JIT then adds 70 ms to 1 s to a
+        # query that runs in a few milliseconds (benchmarks/caseload.py, EXPLAIN ANALYZE).
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c jit=off".strip()
+        kwargs["connect_args"] = connect_args
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -2,8 +2,9 @@
 
 Koen (activated, no e-mail, an unread RDW APK reminder), Corry (activated by accident
 in 2015, wants out), Piet (bewindvoerder at an office with ten clients under
-beschermingsbewind), Monique (curator of her daughter Sanne), Christina (Spanish,
-eIDAS, former NL worker with pension post), Lisa (abroad, e-mail set).
+beschermingsbewind, and its administrator; his colleague Sara), Monique (curator of her
+daughter Sanne), Christina (Spanish, eIDAS, former NL worker with pension post), Lisa
+(abroad, e-mail set).
 All BSNs are test numbers in the 9999xxxxx range that pass the elfproef.
 """
 
@@ -69,6 +70,8 @@ CLIENT_NAMES = (
 
 PIET_OFFICE_KVK = "12345678"
 PIET_EMPLOYEE_ID = "eh-piet-0001"
+SARA_EMPLOYEE_ID = "eh-sara-0002"
+"""A second employee at Piet's office: the administrator (Piet) assigns clients to her."""
 CHRISTINA_EIDAS = "ES/NL/12345678Z"
 
 
@@ -272,6 +275,12 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
         employee_id=PIET_EMPLOYEE_ID,
         name=piet.full_name,
         is_admin=True,
+    )
+    identity.add_staff(
+        story.operator(story.now),
+        office_id=office.id,
+        employee_id=SARA_EMPLOYEE_ID,
+        name="Sara de Wit",
     )
     register = story.register(story.now - timedelta(days=400))
     for index, (bsn, (given, family)) in enumerate(

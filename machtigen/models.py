@@ -7,7 +7,14 @@ from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.models import AuditEvent
 from machtigen.clients.models import ApiClient, UsedAssertion
 from machtigen.consents.models import Consent
-from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person, PortalSession
+from machtigen.identity.models import (
+    EidasIdentity,
+    Office,
+    OfficeStaff,
+    Person,
+    PortalSession,
+    StaffAssignment,
+)
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message, MessageRead
 from machtigen.notifications.models import (
@@ -45,6 +52,7 @@ __all__ = [
     "Person",
     "PortalSession",
     "Service",
+    "StaffAssignment",
     "UsedAssertion",
     "metadata",
 ]

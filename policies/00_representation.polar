@@ -68,5 +68,35 @@ legal_cover(actor, measure, category: String) if
   legal_representative(actor, measure) and
   measure_covers(measure.kind, category);
 
+# An office divides its clients among its staff as soon as its administrator assigns one
+# (Office.assigns_clients, carried by the StaffActor as ``office_divides_clients``). Until
+# then every employee acts for all of the office's clients; from then on an employee acts for
+# the clients assigned to them, an administrator for all of them. Only acting for a client is
+# divided: the office itself stays the representative (the afnemer's question in
+# 40_afnemer_api, and the mandates and measures it holds in 20_mandates).
+office_lets(_actor: PersonActor, _client);
+office_lets(actor: StaffActor, _client) if
+  actor.office_divides_clients = false;
+office_lets(actor: StaffActor, _client) if
+  actor.is_admin = true;
+office_lets(actor: StaffActor, client) if
+  assignment in client.staff_assignments and
+  assignment.staff_id = actor.staff_id;
+
+# Acting for the client through a scope row in force, as the office lets the actor.
+acts_by_scope(actor, scope, client) if
+  scope_in_force(actor, scope) and
+  office_lets(actor, client);
+
+# Acting for the client under a measure in force, as the office lets the actor.
+acts_under_measure(actor, measure, client) if
+  legal_representative(actor, measure) and
+  office_lets(actor, client);
+
+# ... and the measure covers this category.
+acts_with_cover(actor, measure, category: String, client) if
+  legal_cover(actor, measure, category) and
+  office_lets(actor, client);
+
 allow(actor, action, resource) if
   has_permission(actor, action, resource);

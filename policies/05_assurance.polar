@@ -23,6 +23,8 @@ minimum_loa("manage_account", "eherkenning", 3);
 # Granting or approving a mandate: DigiD substantieel, eIDAS substantial.
 minimum_loa("grant_mandate", "digid", 3);
 minimum_loa("grant_mandate", "eidas", 3);
+# Dividing an office's clients among its staff: EH3, as reading their post.
+minimum_loa("manage_office", "eherkenning", 3);
 # Requesting a mandate as a representative office: EH3.
 minimum_loa("request_mandate", "digid", 3);
 minimum_loa("request_mandate", "eidas", 3);

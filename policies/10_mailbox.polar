@@ -22,7 +22,7 @@ has_permission(actor: Actor, action: String, message: Message) if
   scope in message.mandate_scopes and
   scope.service_id = message.service_id and
   scope.action = action and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, message);
 
 # A legal representative, for the categories the measure covers.
 has_permission(actor: Actor, action: String, message: Message) if
@@ -30,7 +30,7 @@ has_permission(actor: Actor, action: String, message: Message) if
   in_mailbox(message) and
   measure in message.measures and
   service = message.service and
-  legal_cover(actor, measure, service.category);
+  acts_with_cover(actor, measure, service.category, message);
 
 # The afnemer that delivered it follows its delivery status, and nothing of anyone else's.
 has_permission(actor: AfnemerActor, "view_status", message: Message) if
@@ -62,10 +62,10 @@ has_permission(actor: PersonActor, "manage", folder: Folder) if
 has_permission(actor: Actor, "manage", folder: Folder) if
   scope in folder.mandate_scopes and
   scope.action = "manage_folders" and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, folder);
 has_permission(actor: Actor, "manage", folder: Folder) if
   measure in folder.measures and
-  legal_representative(actor, measure) and
+  acts_under_measure(actor, measure, folder) and
   measure_is_full(measure.kind);
 has_permission(actor: Actor, "see", folder: Folder) if
   has_permission(actor, "manage", folder);
@@ -80,7 +80,7 @@ account_holder(actor: PersonActor, account: Account) if
   account.person_id = actor.person_id;
 account_holder(actor, account: Account) if
   measure in account.measures and
-  legal_representative(actor, measure) and
+  acts_under_measure(actor, measure, account) and
   measure_is_full(measure.kind);
 
 has_permission(actor: Actor, action: String, account: Account) if
@@ -90,10 +90,10 @@ has_permission(actor: Actor, action: String, account: Account) if
 # Everyone who may act for the person sees that the account exists and its state.
 has_permission(actor: Actor, "read", account: Account) if
   scope in account.mandate_scopes and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, account);
 has_permission(actor: Actor, "read", account: Account) if
   measure in account.measures and
-  legal_representative(actor, measure);
+  acts_under_measure(actor, measure, account);
 
 # The audit trail is the person's own (a curator's acts are in it, not the other way round).
 has_permission(actor: PersonActor, "read_audit", account: Account) if
@@ -115,10 +115,10 @@ has_permission(actor: Actor, "change", consent: Consent) if
   scope.service_id != nil and
   service = scope.service and
   service.afnemer_id = consent.afnemer_id and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, consent);
 has_permission(actor: Actor, "change", consent: Consent) if
   measure in consent.measures and
   service in consent.afnemer_services and
-  legal_cover(actor, measure, service.category);
+  acts_with_cover(actor, measure, service.category, consent);
 has_permission(actor: Actor, "see", consent: Consent) if
   has_permission(actor, "change", consent);

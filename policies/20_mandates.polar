@@ -1,7 +1,7 @@
 # Mandates, legal measures, and people as clients of a representative.
 
 resource Mandate {
-  permissions = ["see", "read", "create", "accept", "decline", "revoke"];
+  permissions = ["see", "read", "create", "accept", "decline", "revoke", "act_under"];
 }
 
 mandate_represented(actor: PersonActor, mandate: Mandate) if
@@ -64,10 +64,23 @@ has_permission(actor: Actor, "revoke", mandate: Mandate) if
 has_permission(actor: Actor, "see", mandate: Mandate) if
   has_permission(actor, "read", mandate);
 
+# The bases the actor acts on for a client today (the caseload shows them): a mandate in
+# force with a scope row that did not lapse, as the office lets the actor.
+has_permission(actor: Actor, "act_under", mandate: Mandate) if
+  mandate_in_force(mandate, actor.at) and
+  mandate_representative(actor, mandate) and
+  scope in mandate.scopes and
+  scope.lapsed_by_measure_id = nil and
+  office_lets(actor, mandate);
+
 
 resource LegalMeasure {
-  permissions = ["see", "read"];
+  permissions = ["see", "read", "act_under"];
 }
+
+# A measure in force under which the actor acts for its subject, as the office lets the actor.
+has_permission(actor: Actor, "act_under", measure: LegalMeasure) if
+  acts_under_measure(actor, measure, measure);
 
 has_permission(actor: PersonActor, "read", measure: LegalMeasure) if
   measure.subject_person_id = actor.person_id;
@@ -87,10 +100,10 @@ resource Person {
 # A client: someone the actor may act for today, by mandate or by measure.
 has_permission(actor: Actor, "act_for", person: Person) if
   scope in person.mandate_scopes and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, person);
 has_permission(actor: Actor, "act_for", person: Person) if
   measure in person.measures and
-  legal_representative(actor, measure);
+  acts_under_measure(actor, measure, person);
 
 has_permission(actor: PersonActor, action: String, person: Person) if
   action in ["read", "read_personal_data"] and
@@ -102,10 +115,10 @@ has_permission(actor: Actor, "read", person: Person) if
 has_permission(actor: Actor, "read_personal_data", person: Person) if
   scope in person.mandate_scopes and
   scope.action = "read_personal_data" and
-  scope_in_force(actor, scope);
+  acts_by_scope(actor, scope, person);
 has_permission(actor: Actor, "read_personal_data", person: Person) if
   measure in person.measures and
-  legal_representative(actor, measure) and
+  acts_under_measure(actor, measure, person) and
   measure_covers_personal_data(measure.kind);
 
 has_permission(actor: Actor, "see", person: Person) if

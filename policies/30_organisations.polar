@@ -27,3 +27,14 @@ resource EidasIdentity {
 
 # Linking an EU citizen's eID to a BSN is a manual check by an operator, never automatic.
 has_permission(_actor: OperatorActor, "confirm_match", _identity: EidasIdentity);
+
+resource Office {
+  permissions = ["see", "manage_assignments"];
+}
+
+# Staff see their own office; its administrators divide the office's clients among the staff.
+has_permission(actor: StaffActor, "see", office: Office) if
+  office.id = actor.office_id;
+has_permission(actor: StaffActor, "manage_assignments", office: Office) if
+  office.id = actor.office_id and
+  actor.is_admin = true;

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from machtigen.accounts.models import Account, AccountState
 from machtigen.afnemers.models import Afnemer, Service, ServiceCategory
 from machtigen.consents.models import Channel, DeliveryReason
-from machtigen.identity.models import Office, OfficeStaff, Person
+from machtigen.identity.models import Office, OfficeStaff, Person, StaffAssignment
 from machtigen.mandates.models import (
     Initiator,
     LegalMeasure,
@@ -22,7 +22,7 @@ from machtigen.mandates.models import (
 )
 from machtigen.messages.models import Message
 
-__all__ = ["MandateScope"]
+__all__ = ["MandateScope", "Message"]
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 _counter = itertools.count(1)
@@ -46,12 +46,13 @@ def person(
     state: AccountState | None = AccountState.ACTIVATED,
     non_resident: bool = False,
     name: str | None = None,
+    family_name: str | None = None,
 ) -> Person:
     n = next(_counter)
     p = Person(
         bsn=make_bsn(n * 7919),
         given_name=name or f"Person{n}",
-        family_name=f"Family{n}",
+        family_name=family_name or f"Family{n}",
         date_of_birth=born,
         non_resident=non_resident,
         created_at=T0 - timedelta(days=3650),
@@ -118,6 +119,16 @@ def staff(session: Session, at: Office, *, is_admin: bool = False) -> OfficeStaf
     session.add(s)
     session.flush()
     return s
+
+
+def assign(session: Session, member: OfficeStaff, client: Person) -> StaffAssignment:
+    """Assign a client to an employee; the office divides its clients from then on."""
+    assignment = StaffAssignment(staff_id=member.id, client_person_id=client.id, assigned_at=T0)
+    session.add(assignment)
+    office_row = session.get_one(Office, member.office_id)
+    office_row.assigns_clients = True
+    session.flush()
+    return assignment
 
 
 def mandate(
@@ -190,6 +201,8 @@ def message(
     *,
     channel: Channel = Channel.DIGITAL,
     received_at: datetime = T0 - timedelta(days=1),
+    deadline: date | None = None,
+    archived_at: datetime | None = None,
 ) -> Message:
     m = Message(
         person_id=to.id,
@@ -197,9 +210,12 @@ def message(
         service_id=via.id,
         subject="Subject",
         body="Body",
+        action_text="Act" if deadline else None,
+        deadline=deadline,
         received_at=received_at,
         channel=channel,
         channel_reason=DeliveryReason.OPTED_IN,
+        archived_at=archived_at,
     )
     session.add(m)
     session.flush()

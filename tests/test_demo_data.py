@@ -5,9 +5,10 @@ from sqlalchemy import select
 from machtigen import demo
 from machtigen.accounts.models import Account, AccountState
 from machtigen.afnemers.models import Afnemer
-from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.authz.actors import PersonActor
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person
+from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
 from machtigen.messages import service as messages
 
@@ -50,7 +51,8 @@ def test_the_stories(session, authz, clock, ctx_for):
     piet_staff = session.scalars(
         select(OfficeStaff).where(OfficeStaff.employee_id == demo.PIET_EMPLOYEE_ID)
     ).one()
-    piet_ctx = ctx_for(StaffActor(piet_staff.id, office.id, clock.now()))
+    assert (piet_staff.office_id, piet_staff.is_admin) == (office.id, True)
+    piet_ctx = ctx_for(staff_actor(session, piet_staff, clock.now(), loa="EH3"))
     clients = mandates.clients_of_actor(piet_ctx)
     assert len(clients) == 10
     first_client = person(session, demo.PIET_CLIENT_BSNS[0])

@@ -50,7 +50,10 @@ _PRESETS = {
         ("Piet (own post)", "999990020"),
     ],
     "eidas": [("Christina", "ES/NL/12345678Z")],
-    "eherkenning": [("Piet, Bewindvoering Van Dijk", "12345678 / eh-piet-0001")],
+    "eherkenning": [
+        ("Piet, Bewindvoering Van Dijk (administrator)", "12345678 / eh-piet-0001"),
+        ("Sara, Bewindvoering Van Dijk", "12345678 / eh-sara-0002"),
+    ],
 }
 
 

@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from api.deps import SessionDep
 from api.problems import problem
 from api.web import (
+    LANGUAGE_COOKIE,
     SESSION_COOKIE,
     Portal,
     PortalDep,
@@ -31,7 +32,6 @@ from machtigen.identity.brokers import Broker, secret_key
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import EidasMatch
 from machtigen.identity.tokens import InvalidToken, unverified_issuer, verify
-from machtigen.mandates.service import clients_of_actor
 
 router = APIRouter(include_in_schema=False)
 _CANNOT_ACT_FOR = {
@@ -130,12 +130,12 @@ def finish_login(
     ctx = anonymous.as_actor(result.actor)
     session_lang = "en" if means == "eidas" else lang
     opened = sessions.open_session(ctx, settings_of(request), language=session_lang)
-    target = (
-        "/portal" if not isinstance(result.actor, UnmatchedEidasActor) else "/auth/eidas/result"
-    )
+    target = "/auth/eidas/result" if means == "eidas" else "/portal"
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, opened.cookie_token, settings_of(request))
     response.delete_cookie(LOGIN_STATE_COOKIE, path="/auth")
+    if means == "eidas" and LANGUAGE_COOKIE not in request.cookies:
+        response.set_cookie(LANGUAGE_COOKIE, "en", httponly=True, samesite="lax")
     return response
 
 
@@ -149,16 +149,6 @@ def eidas_result(request: Request, portal: PortalDep) -> Response:
         identity = portal.ctx.session.get(EidasIdentity, portal.actor.identity_id)
         outcome = EidasMatch(identity.match) if identity else EidasMatch.UNMATCHED
     return render(request, "eidas_result.html", lang, outcome=str(outcome), portal=portal)
-
-
-@router.get("/portal", response_class=HTMLResponse)
-def portal_home(request: Request, portal: PortalDep) -> Response:
-    lang = language(request, portal.session)
-    if isinstance(portal.actor, UnmatchedEidasActor):
-        return RedirectResponse("/auth/eidas/result", status_code=303)
-    clients = clients_of_actor(portal.ctx)
-    acting_for = next((c for c in clients if c.id == portal.session.acting_for_person_id), None)
-    return render(request, "home.html", lang, portal=portal, clients=clients, acting_for=acting_for)
 
 
 @router.post("/auth/acting-for")
@@ -177,7 +167,7 @@ def switch_acting_for(
         return step_up_page(request, portal, step_up)
     except (ValueError, MachtigenError):
         return render(request, "error.html", lang, 403, message=_CANNOT_ACT_FOR[lang])
-    return RedirectResponse("/portal", status_code=303)
+    return RedirectResponse("/portal/inbox" if target else "/portal", status_code=303)
 
 
 @router.post("/auth/api-token")

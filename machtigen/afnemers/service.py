@@ -71,3 +71,12 @@ def service_by_code(ctx: Ctx, afnemer_id: UUID, code: str) -> Service:
     if service is None:
         raise ServiceNotFound()
     return service
+
+
+def catalogue(ctx: Ctx) -> list[tuple[Afnemer, list[Service]]]:
+    """Every afnemer with its services, by name: what a mandate's scope is chosen from."""
+    services: dict[UUID, list[Service]] = {}
+    for service in ctx.session.scalars(select(Service).order_by(col(Service.name))):
+        services.setdefault(service.afnemer_id, []).append(service)
+    afnemers = ctx.session.scalars(select(Afnemer).order_by(col(Afnemer.name))).all()
+    return [(afnemer, services.get(afnemer.id, [])) for afnemer in afnemers]

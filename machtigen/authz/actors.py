@@ -34,6 +34,12 @@ class StaffActor:
     means: str = "eherkenning"
     loa: str | None = None
     name: str = ""
+    is_admin: bool = False
+    """An office administrator: assigns clients to staff and acts for all of the office's."""
+    office_divides_clients: bool = True
+    """The office assigns its clients to staff (``Office.assigns_clients``): then a non-admin
+    acts only for the clients assigned to them. Build the actor with
+    ``machtigen.identity.service.staff_actor``; these defaults are the narrowest."""
 
     @property
     def kind(self) -> str:

@@ -46,7 +46,7 @@ class SqlAdapter(DataAdapter):
     def build_query(self, data_filter: DataFilter) -> Select[Any]:
         root = data_filter.model
         groups: dict[tuple[Relation, ...], list[list[Condition]]] = {}
-        for conjunction in data_filter.conditions:
+        for conjunction in _without_implied(data_filter.conditions):
             groups.setdefault(_relations_of(data_filter, conjunction), []).append(conjunction)
         clauses = [
             _group_clause(relations, data_filter, conjunctions)
@@ -85,10 +85,16 @@ def _group_clause(
     ]
     shared_keys = set(keyed[0]).intersection(*keyed[1:])
     on_root = {key for key in shared_keys if _only_root(data_filter, keyed[0][key])}
-    outer = [_sqlize(keyed[0][key]) for key in sorted(on_root)]
-    shared = [_sqlize(keyed[0][key]) for key in sorted(shared_keys - on_root)]
+    outer = [_sqlize(keyed[0][key]) for key in sorted(on_root, key=_stable_order)]
+    shared = [_sqlize(keyed[0][key]) for key in sorted(shared_keys - on_root, key=_stable_order)]
     alternatives = [
-        _all([_sqlize(c) for key, c in sorted(conditions.items()) if key not in shared_keys])
+        _all(
+            [
+                _sqlize(conditions[key])
+                for key in sorted(conditions, key=_stable_order)
+                if key not in shared_keys
+            ]
+        )
         for conditions in keyed
     ]
     where = _all([*shared, _any(alternatives)])
@@ -107,6 +113,25 @@ def _only_root(data_filter: DataFilter, condition: Condition) -> bool:
     )
 
 
+def _without_implied(conjunctions: list[list[Condition]]) -> list[list[Condition]]:
+    """Drop every disjunct that asks all that another one asks and more (A or (A and B) is A).
+
+    oso emits such pairs, e.g. "an administrator" next to "an administrator with the client
+    assigned"; dropping the longer one changes no answer and halves the work for a row.
+    """
+    keys = [frozenset(_condition_key(c) for c in conjunction) for conjunction in conjunctions]
+    kept = []
+    for index, conjunction in enumerate(conjunctions):
+        implied = any(
+            other < keys[index] or (other == keys[index] and other_index < index)
+            for other_index, other in enumerate(keys)
+            if other_index != index
+        )
+        if not implied:
+            kept.append(conjunction)
+    return kept
+
+
 def _all(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return and_(true(), *clauses)
 
@@ -122,6 +147,12 @@ def _condition_key(condition: Condition) -> tuple[str, str, str]:
         return f"={side!r}"
 
     return (side_key(condition.left), condition.cmp, side_key(condition.right))
+
+
+def _stable_order(key: tuple[str, str, str]) -> tuple[tuple[str, ...], tuple[str, str, str]]:
+    """Columns and operators first, values last: the same SQL for every actor of a kind, so
+    that a compiled query can serve as a template (authz/templates.py)."""
+    return tuple("=" if part.startswith("=") else part for part in key), key
 
 
 def _relations_reaching(data_filter: DataFilter, used: set[type]) -> list[Relation]:

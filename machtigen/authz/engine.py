@@ -16,9 +16,10 @@ from machtigen.authz import actors
 from machtigen.authz.adapter import SqlAdapter, bound_session
 from machtigen.authz.prepared import PreparedFilters
 from machtigen.authz.resources import RepresentationQuery
+from machtigen.authz.templates import Prepared, QueryTemplates
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
-from machtigen.identity.models import EidasIdentity, Person
+from machtigen.identity.models import EidasIdentity, Office, Person, StaffAssignment
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message
 
@@ -34,11 +35,17 @@ def _one(other: str, my_field: str, other_field: str = "id") -> Relation:
 
 
 def _subject_relations(person_field: str) -> dict[str, Relation]:
-    """Every resource that belongs to a person reaches that person's mandate scopes and measures."""
+    """Every resource that belongs to a person reaches that person's mandate scopes, measures
+    and the office staff the person is assigned to."""
     return {
         "mandate_scopes": _many("MandateScope", person_field, "represented_person_id"),
         "measures": _many("LegalMeasure", person_field, "subject_person_id"),
+        **_assignment_relation(person_field),
     }
+
+
+def _assignment_relation(person_field: str) -> dict[str, Relation]:
+    return {"staff_assignments": _many("StaffAssignment", person_field, "client_person_id")}
 
 
 _FIELDS: dict[type, dict[str, Any]] = {
@@ -77,6 +84,7 @@ _FIELDS: dict[type, dict[str, Any]] = {
         "valid_until": datetime,
         "scopes": _many("MandateScope", "id", "mandate_id"),
         "subject_measures": _many("LegalMeasure", "represented_person_id", "subject_person_id"),
+        **_assignment_relation("represented_person_id"),
     },
     MandateScope: {
         "id": UUID,
@@ -104,7 +112,10 @@ _FIELDS: dict[type, dict[str, Any]] = {
         "representative_office_id": UUID,
         "starts_at": datetime,
         "ends_at": datetime,
+        **_assignment_relation("subject_person_id"),
     },
+    Office: {"id": UUID},
+    StaffAssignment: {"id": UUID, "staff_id": UUID, "client_person_id": UUID},
 }
 
 _ACTOR_CLASSES = (
@@ -136,8 +147,9 @@ class Authorizer:
 
     def __init__(self, oso: Oso) -> None:
         self.oso = oso
-        self.prepared = PreparedFilters(oso)
-        """Rule filters compiled once per shape, for the hot paths."""
+        self._queries = QueryTemplates(oso.authorized_query)
+        self.rules = PreparedFilters(oso)
+        """Filters of rules other than ``allow``, compiled once per shape (the mandate check)."""
 
     def is_allowed(self, session: Session, actor: Any, action: str, resource: Any) -> bool:
         with bound_session(session):
@@ -151,8 +163,16 @@ class Authorizer:
         raise NotFound("Not found.")
 
     def select(self, actor: Any, action: str, model: type[Any]) -> Select[Any]:
-        """A SELECT of every ``model`` row the actor may ``action``, filtered in SQL."""
-        return self.oso.authorized_query(actor, action, model)
+        """A SELECT of every ``model`` row the actor may ``action``, filtered in SQL.
+
+        Compiled once per kind of actor and bound to this actor's values (authz/templates.py).
+        """
+        return self._queries.select(actor, action, model)
+
+    def prepared(self, actor: Any, action: str, model: type[Any]) -> Prepared:
+        """The same filter as ``select``, as a shared statement plus the actor's parameters:
+        for hot paths that build on it and execute with ``statement, params``."""
+        return self._queries.prepared(actor, action, model)
 
     def holds(self, rule: str, *args: object) -> bool:
         """Whether a plain Polar fact or rule holds, e.g. which categories a measure covers."""

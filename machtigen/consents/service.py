@@ -8,6 +8,7 @@ from sqlalchemy import exists, or_, select
 from sqlmodel import col
 
 from machtigen.accounts.models import Account, AccountState
+from machtigen.accounts.service import afnemers_to_ask_about, get_account, mark_afnemers_reviewed
 from machtigen.afnemers.models import Afnemer
 from machtigen.afnemers.service import get_afnemer
 from machtigen.audit.service import record
@@ -123,10 +124,18 @@ def in_exempted_group(ctx: Ctx, person: Person, at: datetime) -> bool:
     return bool(ctx.session.scalar(select(measure_in_force)))
 
 
+def _untick_pending(consent: Consent, now: datetime) -> bool:
+    return consent.previous_opted_in and not consent.opted_in and now < consent.effective_at
+
+
 def _existing_or_new(ctx: Ctx, person_id: UUID, afnemer_id: UUID) -> Consent:
     existing = consent_for(ctx, person_id, afnemer_id)
     if existing is not None:
         return existing
+    return _new_consent(ctx, person_id, afnemer_id)
+
+
+def _new_consent(ctx: Ctx, person_id: UUID, afnemer_id: UUID) -> Consent:
     return Consent(
         person_id=person_id,
         afnemer_id=afnemer_id,
@@ -135,3 +144,66 @@ def _existing_or_new(ctx: Ctx, person_id: UUID, afnemer_id: UUID) -> Consent:
         changed_at=ctx.now,
         effective_at=ctx.now,
     )
+
+
+@dataclass(frozen=True)
+class ConsentChoice:
+    """One afnemer on the settings page, as the actor may see and change it."""
+
+    afnemer: Afnemer
+    chosen: bool
+    """What was last chosen (ticked), whether or not it has taken effect yet."""
+    digital_now: bool
+    """Whether this afnemer's post goes into the mailbox at this moment (opt-in in effect)."""
+    untick_effective_at: datetime | None
+    """When a pending untick takes effect for delivery (rule 3), else None."""
+    share_read_state: bool
+    may_change: bool
+
+
+def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
+    """Every afnemer with the person's choice; legally required ones cannot be unticked."""
+    get_account(ctx, person_id, "read")
+    existing = {
+        consent.afnemer_id: consent
+        for consent in ctx.session.scalars(
+            select(Consent).where(col(Consent.person_id) == person_id)
+        )
+    }
+    choices = []
+    for afnemer in ctx.session.scalars(select(Afnemer).order_by(col(Afnemer.name))):
+        consent = existing.get(afnemer.id) or _new_consent(ctx, person_id, afnemer.id)
+        pending = _untick_pending(consent, ctx.now)
+        choices.append(
+            ConsentChoice(
+                afnemer=afnemer,
+                chosen=afnemer.legally_required_digital or consent.opted_in,
+                digital_now=afnemer.legally_required_digital or consent.opted_in_at(ctx.now),
+                untick_effective_at=consent.effective_at if pending else None,
+                share_read_state=consent.share_read_state,
+                may_change=not afnemer.legally_required_digital
+                and ctx.is_allowed("change", consent),
+            )
+        )
+    return choices
+
+
+def apply_consent_choices(ctx: Ctx, person_id: UUID, ticked: set[UUID]) -> list[Consent]:
+    """The settings form: change exactly the afnemers whose tick differs from the last choice."""
+    changed = []
+    for choice in consent_overview(ctx, person_id):
+        wanted = choice.afnemer.id in ticked
+        if choice.may_change and wanted != choice.chosen:
+            changed.append(set_opt_in(ctx, person_id, choice.afnemer.id, wanted))
+    return changed
+
+
+def answer_new_afnemers(ctx: Ctx, person_id: UUID, ticked: set[UUID]) -> list[Consent]:
+    """The prompt about afnemers that joined since the last visit: tick the chosen ones only.
+
+    Nothing is ticked for the person (rule 3); the rest stay unticked and are not asked again.
+    """
+    asked = afnemers_to_ask_about(ctx, person_id)
+    consents = [set_opt_in(ctx, person_id, a.id, True) for a in asked if a.id in ticked]
+    mark_afnemers_reviewed(ctx, person_id)
+    return consents

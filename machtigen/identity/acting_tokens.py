@@ -1,7 +1,8 @@
 """API tokens for a representative acting for someone: RFC 8693 delegation semantics.
 
 ``sub`` is the represented person, ``act.sub`` the representative who acts (a person, or a
-staff member of an office, with ``act.office``). Whoever receives the token sees both
+staff member of an office, with ``act.office`` and the two facts the policy needs about them:
+``act.office_admin`` and ``act.office_divides_clients``). Whoever receives the token sees both
 identities; the policy decides on both, and the audit trail records both.
 """
 
@@ -43,6 +44,8 @@ def issue(
     act: dict[str, Any] = {"sub": f"{actor.kind}:{actor.key}"}
     if isinstance(actor, StaffActor):
         act["office"] = str(actor.office_id)
+        act["office_admin"] = actor.is_admin
+        act["office_divides_clients"] = actor.office_divides_clients
     claims = {
         "iss": config.issuer,
         "aud": audience(config),
@@ -81,7 +84,13 @@ def read(config: ApiTokenConfig, token: str, now: datetime) -> ActingIdentity:
             actor = PersonActor(UUID(key), now, means=means, loa=loa)
         elif kind == "staff":
             actor = StaffActor(
-                UUID(key), UUID(str(act["office"])), now, means=means or "eherkenning", loa=loa
+                UUID(key),
+                UUID(str(act["office"])),
+                now,
+                means=means or "eherkenning",
+                loa=loa,
+                is_admin=act.get("office_admin") is True,
+                office_divides_clients=act.get("office_divides_clients") is not False,
             )
         else:
             raise ValueError(kind)

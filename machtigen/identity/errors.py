@@ -29,3 +29,18 @@ class PersonNotFound(NotFound):
 class OfficeNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such office.")
+
+
+class StaffNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such employee.")
+
+
+class ClientNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("This person is not a client of the office.")
+
+
+class StaffInactive(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This employee no longer acts for the office; assign someone else.")

@@ -11,6 +11,7 @@ class StepUpRequired(Forbidden):
 
     def __init__(self, purpose: str, means: str | None, needed: str | None) -> None:
         self.purpose = purpose
+        self.means = means
         self.needed = needed
         if needed is None:
             detail = f"Logging in with {means or 'this means'} is not enough for this."

@@ -26,6 +26,7 @@ from machtigen.errors import Conflict, MachtigenError, NotFound
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.formats import is_eidas_identifier, is_kvk_number
 from machtigen.identity.models import EidasIdentity, EidasMatch, Office, OfficeStaff, Person
+from machtigen.identity.service import staff_actor
 from machtigen.identity.tokens import InvalidToken
 
 DIGID_LOA = ("basis", "midden", "substantieel", "hoog")
@@ -203,7 +204,7 @@ def _eherkenning(ctx: Ctx, assertion: EherkenningAssertion) -> LoginResult:
         ctx.session.flush()
     if not staff.active:
         raise LoginRefused("staff_inactive", "This employee may no longer act for the office.")
-    actor = StaffActor(staff.id, office.id, ctx.now, loa=assertion.loa, name=staff.name)
+    actor = staff_actor(ctx.session, staff, ctx.now, loa=assertion.loa)
     return LoginResult(actor, display_name=f"{staff.name} ({office.name})")
 
 

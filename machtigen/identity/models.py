@@ -58,6 +58,10 @@ class Office(SQLModel, table=True):
     id: UUID = id_field()
     kvk_number: str = Field(max_length=8, unique=True)
     name: str = Field(max_length=200)
+    assigns_clients: bool = False
+    """True while at least one client is assigned to an employee: from then on an employee acts
+    only for the clients assigned to them, an administrator for all (policies/00_representation).
+    Kept by machtigen.identity.assignments so that the policy needs no negation."""
     created_at: datetime = moment()
 
 
@@ -77,6 +81,22 @@ class OfficeStaff(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     """Where this employee gets notifications for the office's clients (rule 12)."""
     created_at: datetime = moment()
+
+
+class StaffAssignment(SQLModel, table=True):
+    """A client of the office assigned to one employee by an office administrator."""
+
+    __tablename__ = "staff_assignment"
+    __table_args__ = (
+        UniqueConstraint("client_person_id", "staff_id", name="uq_staff_assignment_client_staff"),
+    )
+
+    id: UUID = id_field()
+    staff_id: UUID = foreign_key("office_staff.id")
+    client_person_id: UUID = foreign_key("person.id", index=False)
+    """Indexed by the unique constraint: the policy joins from the client's rows to here."""
+    assigned_at: datetime = moment()
+    assigned_by_staff_id: UUID | None = foreign_key("office_staff.id", nullable=True, index=False)
 
 
 class PortalSession(SQLModel, table=True):

@@ -4,10 +4,12 @@ from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from machtigen.accounts.models import Account
 from machtigen.audit.service import record
+from machtigen.authz.actors import StaffActor
 from machtigen.context import Ctx
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.errors import (
@@ -133,3 +135,30 @@ def add_staff(
     ctx.session.add(staff)
     ctx.session.flush()
     return staff
+
+
+def staff_actor(
+    session: Session,
+    staff: OfficeStaff,
+    at: datetime,
+    *,
+    means: str = "eherkenning",
+    loa: str | None = None,
+) -> StaffActor:
+    """The actor for an employee, with the facts the policy needs from the database.
+
+    Whether the employee is an administrator and whether the office divides its clients
+    (policies/00_representation.polar ``office_lets``) are read now, so a change takes
+    effect at the employee's next request.
+    """
+    office = session.get(Office, staff.office_id)
+    return StaffActor(
+        staff.id,
+        staff.office_id,
+        at,
+        means=means,
+        loa=loa,
+        name=staff.name,
+        is_admin=staff.is_admin,
+        office_divides_clients=office is None or office.assigns_clients,
+    )

@@ -23,6 +23,7 @@ from machtigen.context import Ctx
 from machtigen.errors import Forbidden
 from machtigen.identity.loa import require_loa
 from machtigen.identity.models import OfficeStaff, Person, PortalSession
+from machtigen.identity.service import staff_actor
 
 
 class SessionExpired(Forbidden):
@@ -125,9 +126,7 @@ def actor_of(
         staff = db.get(OfficeStaff, portal.staff_id)
         if staff is None or not staff.active:
             raise SessionExpired("Please log in.")
-        return StaffActor(
-            staff.id, staff.office_id, now, means=portal.means, loa=portal.loa, name=staff.name
-        )
+        return staff_actor(db, staff, now, means=portal.means, loa=portal.loa)
     if portal.eidas_identity_id is not None:
         return UnmatchedEidasActor(
             portal.eidas_identity_id, now, means=portal.means, loa=portal.loa

@@ -160,7 +160,7 @@ class _Found:
 
 def _find(ctx: Ctx, afnemer_id: UUID, question: CheckQuestion) -> _Found:
     """The service (only as the policy lets this afnemer check it), person and representative."""
-    statement = ctx.authz.prepared.get(("mandate_check_find",), lambda: _find_statement(ctx.authz))
+    statement = ctx.authz.rules.get(("mandate_check_find",), lambda: _find_statement(ctx.authz))
     row = ctx.session.execute(
         statement,
         {
@@ -184,7 +184,7 @@ def _find(ctx: Ctx, afnemer_id: UUID, question: CheckQuestion) -> _Found:
 def _find_statement(authz: Authorizer) -> Select[Any]:
     params = Params()
     afnemer = AfnemerActor(params.uuid("afnemer_id"), params.unused_moment("at"))
-    services = authz.prepared.rule_filter(
+    services = authz.rules.rule_filter(
         "allow", afnemer, "check_representation", result=Service, params=params
     )
 
@@ -246,7 +246,7 @@ def representation_bases(
     """Every basis the policy's ``representation_basis`` finds for a representative (a person,
     or an office by its id) acting for the person at the service at ``at``, in one query."""
     shape = ("mandate_check_basis", kind, category, action)
-    statement = ctx.authz.prepared.get(
+    statement = ctx.authz.rules.get(
         shape, lambda: _basis_statement(ctx.authz, kind, category, action)
     )
     parameters = {
@@ -274,7 +274,7 @@ def _basis_statement(
 ) -> Select[Any]:
     """Every basis ``representation_basis`` finds, as (basis, mandate id, measure, period)."""
     scope_params, measure_params = Params(), Params()
-    scope_rule = authz.prepared.rule_filter(
+    scope_rule = authz.rules.rule_filter(
         "representation_basis",
         _representative_stand_in(kind, scope_params),
         RepresentationQuery(
@@ -287,7 +287,7 @@ def _basis_statement(
         result=MandateScope,
         params=scope_params,
     )
-    measure_rule = authz.prepared.rule_filter(
+    measure_rule = authz.rules.rule_filter(
         "representation_basis",
         _representative_stand_in(kind, measure_params),
         RepresentationQuery(

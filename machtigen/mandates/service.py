@@ -2,17 +2,21 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from machtigen.afnemers.models import Service
+from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.service import record
 from machtigen.authz.actors import CourtRegister, PersonActor
 from machtigen.context import Ctx
 from machtigen.errors import Forbidden
+from machtigen.identity.bsn import is_valid_bsn
+from machtigen.identity.errors import InvalidBsn, InvalidKvkNumber
+from machtigen.identity.formats import is_kvk_number
 from machtigen.identity.loa import require_loa
 from machtigen.identity.models import Office, Person
 from machtigen.mandates.errors import (
@@ -371,3 +375,132 @@ def _audit(ctx: Ctx, mandate: Mandate, action: str, **detail: object) -> None:
         **detail,
     )
     on_mandate_changed(ctx, mandate, action)
+
+
+# --- the portal's overviews ------------------------------------------------------------------
+
+
+class MandatePhase(StrEnum):
+    """Where a mandate stands for the person looking at it (status plus validity)."""
+
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class ScopeLine:
+    action: MandateAction
+    afnemer: str | None
+    service: str | None
+    lapsed: bool
+
+
+@dataclass(frozen=True)
+class MandateView:
+    mandate: Mandate
+    represented: str
+    representative: str
+    phase: MandatePhase
+    scope: list[ScopeLine]
+    may_accept: bool
+    may_decline: bool
+    may_revoke: bool
+
+
+def mandate_overview(ctx: Ctx, *, as_represented: bool) -> list[MandateView]:
+    """The actor's mandates, as the represented person (who can act for me) or as representative."""
+    views = []
+    for mandate in mandates_of_actor(ctx):
+        represented_side = (
+            isinstance(ctx.actor, PersonActor)
+            and mandate.represented_person_id == ctx.actor.person_id
+        )
+        if represented_side == as_represented:
+            views.append(_view(ctx, mandate))
+    return views
+
+
+def _view(ctx: Ctx, mandate: Mandate) -> MandateView:
+    actions = ctx.authz.allowed_actions(ctx.session, ctx.actor, mandate)
+    return MandateView(
+        mandate=mandate,
+        represented=ctx.session.get_one(Person, mandate.represented_person_id).full_name,
+        representative=_representative_name(ctx, mandate),
+        phase=_phase(mandate, ctx.now),
+        scope=_scope_lines(ctx, mandate.id),
+        may_accept="accept" in actions,
+        may_decline="decline" in actions,
+        may_revoke="revoke" in actions,
+    )
+
+
+def _phase(mandate: Mandate, now: datetime) -> MandatePhase:
+    if mandate.status == MandateStatus.REQUESTED:
+        return MandatePhase.EXPIRED if mandate.valid_until <= now else MandatePhase.PENDING
+    if mandate.status == MandateStatus.ACTIVE:
+        if mandate.valid_until <= now:
+            return MandatePhase.EXPIRED
+        return MandatePhase.SCHEDULED if now < mandate.valid_from else MandatePhase.ACTIVE
+    return MandatePhase(str(mandate.status))
+
+
+def _representative_name(ctx: Ctx, mandate: Mandate) -> str:
+    if mandate.representative_office_id is not None:
+        return ctx.session.get_one(Office, mandate.representative_office_id).name
+    assert mandate.representative_person_id is not None
+    return ctx.session.get_one(Person, mandate.representative_person_id).full_name
+
+
+def _scope_lines(ctx: Ctx, mandate_id: UUID) -> list[ScopeLine]:
+    rows = ctx.session.execute(
+        select(MandateScope, col(Service.name), col(Afnemer.name))
+        .outerjoin(Service, col(Service.id) == col(MandateScope.service_id))
+        .outerjoin(Afnemer, col(Afnemer.id) == col(Service.afnemer_id))
+        .where(col(MandateScope.mandate_id) == mandate_id)
+        .order_by(
+            col(MandateScope.service_id).is_(None),
+            col(Afnemer.name),
+            col(Service.name),
+            col(MandateScope.action),
+        )
+    ).all()
+    return [
+        ScopeLine(scope.action, afnemer, service, scope.lapsed_by_measure_id is not None)
+        for scope, service, afnemer in rows
+    ]
+
+
+class PartyNotFound(InvalidMandate):
+    def __init__(self) -> None:
+        super().__init__(
+            "We found nobody with this citizen service number and date of birth."
+            " Check both and try again."
+        )
+
+
+def person_by_bsn_and_birth(ctx: Ctx, bsn: str, date_of_birth: date) -> Representative:
+    """The other party of a new mandate, named by BSN and date of birth (both must match).
+
+    The same answer for an unknown BSN and a wrong date: the form reveals nobody's BSN.
+    """
+    if not is_valid_bsn(bsn):
+        raise InvalidBsn()
+    person = ctx.session.scalars(select(Person).where(col(Person.bsn) == bsn)).one_or_none()
+    if person is None or person.date_of_birth != date_of_birth:
+        raise PartyNotFound()
+    return Representative(person_id=person.id)
+
+
+def office_by_kvk(ctx: Ctx, kvk_number: str) -> Representative:
+    if not is_kvk_number(kvk_number):
+        raise InvalidKvkNumber()
+    office = ctx.session.scalars(
+        select(Office).where(col(Office.kvk_number) == kvk_number)
+    ).one_or_none()
+    if office is None:
+        raise InvalidMandate("No representative office is registered with this KvK number.")
+    return Representative(office_id=office.id)

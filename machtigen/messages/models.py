@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from machtigen.consents.models import Channel, DeliveryReason
@@ -20,6 +20,17 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("afnemer_id", "idempotency_key"),
         Index("ix_message_person_received", "person_id", "received_at"),
+        # The caseload counts a representative's clients' mailboxes per (person, service,
+        # channel), the columns the policy decides on: an index-only scan in that order.
+        Index(
+            "ix_message_caseload",
+            "person_id",
+            "service_id",
+            "channel",
+            postgresql_include=["deadline", "id"],
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
     )
 
     id: UUID = id_field()
@@ -45,7 +56,11 @@ class MessageRead(SQLModel, table=True):
     """Per-reader read state: the owner and each representative read separately."""
 
     __tablename__ = "message_read"
-    __table_args__ = (UniqueConstraint("message_id", "reader_kind", "reader_id"),)
+    __table_args__ = (
+        UniqueConstraint("message_id", "reader_kind", "reader_id"),
+        # Everything one reader has opened: the caseload's unread counts per representative.
+        Index("ix_message_read_reader", "reader_id", "reader_kind", "message_id"),
+    )
 
     id: UUID = id_field()
     message_id: UUID = foreign_key("message.id")

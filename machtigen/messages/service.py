@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from machtigen.messages.models import Message, MessageRead
 from machtigen.notifications.service import on_message_delivered
 
 MAX_PAGE = 200
+MAX_SEARCH = 100
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,106 @@ def readable_messages(
     return ctx.session.scalars(statement.limit(min(limit, MAX_PAGE))).all()
 
 
+@dataclass(frozen=True)
+class MailboxQuery:
+    """One page of a person's mailbox as the actor may see it (the portal's inbox)."""
+
+    person_id: UUID
+    folder_id: UUID | None = None
+    archived: bool = False
+    search: str | None = None
+    """Case-insensitive, in the subject or the sender's name."""
+    page: int = 1
+    page_size: int = 25
+
+
+@dataclass(frozen=True)
+class MailboxEntry:
+    message: Message
+    sender: str
+    service: str
+    read: bool
+    """Read by this actor: the owner and each representative read separately."""
+
+
+@dataclass(frozen=True)
+class MailboxPage:
+    entries: list[MailboxEntry]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def mailbox(ctx: Ctx, query: MailboxQuery) -> MailboxPage:
+    """A page of the mailbox: unread first, then newest; filtered in SQL by the policy."""
+    page_size = max(1, min(query.page_size, MAX_PAGE))
+    page = max(1, query.page)
+    statement = _readable(
+        ctx, person_id=query.person_id, folder_id=query.folder_id, archived=query.archived
+    )
+    term = (query.search or "").strip()[:MAX_SEARCH].lower()
+    if term:
+        senders = select(col(Afnemer.id)).where(
+            func.lower(col(Afnemer.name)).contains(term, autoescape=True)
+        )
+        statement = statement.where(
+            or_(
+                func.lower(col(Message.subject)).contains(term, autoescape=True),
+                col(Message.afnemer_id).in_(senders),
+            )
+        )
+    read = _read_by_actor(ctx)
+    total, unread = _counts(ctx, statement, read)
+    rows = ctx.session.execute(
+        statement.add_columns(col(Afnemer.name), col(Service.name), read.label("read"))
+        .join(Afnemer, col(Afnemer.id) == col(Message.afnemer_id))
+        .join(Service, col(Service.id) == col(Message.service_id))
+        .order_by((~read).desc(), col(Message.received_at).desc(), col(Message.id))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    entries = [MailboxEntry(row[0], row[1], row[2], bool(row[3])) for row in rows]
+    return MailboxPage(entries, total, unread, page, page_size)
+
+
+def unread_count(ctx: Ctx, person_id: UUID) -> int:
+    """Unread (by this actor) messages in the person's mailbox, archive excluded."""
+    statement = _readable(ctx, person_id=person_id, folder_id=None, archived=False)
+    return _counts(ctx, statement, _read_by_actor(ctx))[1]
+
+
+def _counts(ctx: Ctx, statement: Select[Any], read: Any) -> tuple[int, int]:
+    listed = statement.with_only_columns(col(Message.id), read.label("read")).subquery()
+    total, unread = ctx.session.execute(
+        select(func.count(), func.count().filter(~listed.c.read)).select_from(listed)
+    ).one()
+    return int(total), int(unread)
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: Message
+    sender: str
+    service: str
+    folder: str | None
+    first_time: bool
+
+
+def read_message(ctx: Ctx, message_id: UUID) -> MessageDetail:
+    """Open a message (recorded and audited) with what the reader needs to act on it."""
+    message, first_time = _open(ctx, message_id)
+    afnemer = ctx.session.get_one(Afnemer, message.afnemer_id)
+    service = ctx.session.get_one(Service, message.service_id)
+    folder = ctx.session.get(Folder, message.folder_id) if message.folder_id else None
+    folder_name = folder.name if folder else None
+    return MessageDetail(message, afnemer.name, service.name, folder_name, first_time)
+
+
 def _readable(
     ctx: Ctx, *, person_id: UUID | None, folder_id: UUID | None, archived: bool
 ) -> Select[Any]:
@@ -153,6 +254,10 @@ def _read_by_actor(ctx: Ctx):
 
 def open_message(ctx: Ctx, message_id: UUID) -> Message:
     """Read a message: recorded per reader, and in the owner's audit trail (who, for whom)."""
+    return _open(ctx, message_id)[0]
+
+
+def _open(ctx: Ctx, message_id: UUID) -> tuple[Message, bool]:
     message = _load(ctx, message_id, "read")
     reader_id = ctx.actor.key
     assert isinstance(reader_id, UUID)
@@ -180,7 +285,7 @@ def open_message(ctx: Ctx, message_id: UUID) -> Message:
         object_id=message.id,
         first_time=already is None,
     )
-    return message
+    return message, already is None
 
 
 def file_in_folder(ctx: Ctx, message_id: UUID, folder_id: UUID | None) -> Message:

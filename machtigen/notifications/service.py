@@ -26,7 +26,8 @@ from machtigen.authz.actors import Actor, AfnemerActor, PersonActor, StaffActor
 from machtigen.config import get_settings
 from machtigen.consents.models import Channel
 from machtigen.context import Ctx
-from machtigen.identity.models import OfficeStaff, Person
+from machtigen.identity.models import OfficeStaff, Person, StaffAssignment
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import LegalMeasure, Mandate
 from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.models import Message, MessageRead
@@ -58,7 +59,42 @@ class Recipient:
 
 def message_recipients(ctx: Ctx, message: Message) -> list[Recipient]:
     """The owner and the representatives the policy lets receive notifications of it."""
-    return _allowed(ctx, _candidates(ctx, message.person_id), "receive_notifications", message)
+    allowed = _allowed(ctx, _candidates(ctx, message.person_id), "receive_notifications", message)
+    return _assigned_staff_first(ctx, message.person_id, allowed)
+
+
+def _assigned_staff_first(
+    ctx: Ctx, person_id: UUID, recipients: list[Recipient]
+) -> list[Recipient]:
+    """Of an office with an employee assigned to this client, only the assigned are told.
+
+    The policy lets an office administrator act for every client of the office; the e-mail
+    goes to the employees who handle the client, and to the administrators only for a client
+    with nobody assigned (or nobody assigned with an address), so that nobody is left blind.
+    """
+    assigned = set(
+        ctx.session.scalars(
+            select(col(StaffAssignment.staff_id)).where(
+                col(StaffAssignment.client_person_id) == person_id
+            )
+        )
+    )
+    if not assigned:
+        return recipients
+    handled = {
+        r.actor.office_id
+        for r in recipients
+        if isinstance(r.actor, StaffActor) and r.actor.staff_id in assigned
+    }
+    return [
+        r
+        for r in recipients
+        if not (
+            isinstance(r.actor, StaffActor)
+            and r.actor.office_id in handled
+            and r.actor.staff_id not in assigned
+        )
+    ]
 
 
 def mandate_recipients(ctx: Ctx, mandate: Mandate) -> list[Recipient]:
@@ -148,7 +184,7 @@ def _candidates(ctx: Ctx, person_id: UUID, *, mandate: Mandate | None = None) ->
                 member.id,
                 member.email,
                 "nl",
-                StaffActor(member.id, member.office_id, at),
+                staff_actor(ctx.session, member, at),
             )
         )
     return found

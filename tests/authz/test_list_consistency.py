@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from machtigen.accounts.models import Folder
 from machtigen.afnemers.models import ServiceCategory
-from machtigen.authz.actors import AfnemerActor, PersonActor, StaffActor
+from machtigen.authz.actors import AfnemerActor, PersonActor
 from machtigen.consents.models import Channel
 from machtigen.identity.models import Person
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import Mandate, MandateAction, MandateStatus, MeasureKind
 from machtigen.messages.models import Message
 from tests import factories as f
@@ -121,7 +122,7 @@ def _build(session, mandate_specs, measure_specs, message_specs):
     session.flush()
     actors = (
         [PersonActor(p.id, T0) for p in people]
-        + [StaffActor(s.id, s.office_id, T0) for s in staff]
+        + [staff_actor(session, s, T0) for s in staff]
         + [AfnemerActor(tax.id, T0), AfnemerActor(rdw.id, T0)]
     )
     return actors

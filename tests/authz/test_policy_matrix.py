@@ -12,6 +12,7 @@ Columns
   acct:read  acct:activate  acct:audit           the owner's account
   mandate:read  mandate:revoke                   the voluntary mandate held by vol_in
   consent:change                                 the owner's opt-in for RDW
+  office:assign                                  assign clients of the office that divides them
 """
 
 from dataclasses import dataclass
@@ -26,39 +27,42 @@ from machtigen.authz.actors import (
     OperatorActor,
     PersonActor,
     RegisterActor,
-    StaffActor,
     UnmatchedEidasActor,
 )
 from machtigen.consents.models import Consent
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MandateAction, MandateStatus, MeasureKind
 from tests import factories as f
 
 MATRIX = """
-actor               fin:read fin:notify fin:folders fin:status care:read other:read act_for personal acct:read acct:activate acct:audit mandate:read mandate:revoke consent:change
-owner               Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y
-eidas_matched       Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y
-eidas_unmatched     .        .          .           .          .         .          .       .        .         .             .          .            .              .
-vol_in              Y        Y          .           .          .         .          Y       .        Y         .             .          Y            Y              Y
-vol_personal_data   .        .          .           .          .         .          Y       Y        Y         .             .          .            .              .
-vol_expired         .        .          .           .          .         .          .       .        .         .             .          .            .              .
-vol_not_yet_valid   .        .          .           .          .         .          .       .        .         .             .          .            .              .
-vol_revoked         .        .          .           .          .         .          .       .        .         .             .          .            .              .
-vol_requested       .        .          .           .          .         .          .       .        .         .             .          .            .              .
-vol_lapsed          .        .          .           .          .         .          .       .        .         .             .          .            .              .
-curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             .          .            .              Y
-beschermingsbewind  Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
-mentorschap         .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .
-faillissement       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
-wsnp                Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
-bewind_ended        .        .          .           .          .         .          .       .        .         .             .          .            .              .
-bewind_future       .        .          .           .          .         .          .       .        .         .             .          .            .              .
-office_staff        Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .
-other_office_staff  .        .          .           .          .         .          .       .        .         .             .          .            .              .
-stranger            .        .          .           .          .         .          .       .        .         .             .          .            .              .
-afnemer_own         .        .          .           Y          .         .          .       .        .         .             .          Y            .              .
-afnemer_foreign     .        .          .           .          .         .          .       .        .         .             .          .            .              .
-court_register      .        .          .           .          .         .          .       .        .         .             .          .            .              .
-operator            .        .          .           .          .         .          .       .        .         .             .          .            .              .
+actor               fin:read fin:notify fin:folders fin:status care:read other:read act_for personal acct:read acct:activate acct:audit mandate:read mandate:revoke consent:change office:assign
+owner               Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .
+eidas_matched       Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .
+eidas_unmatched     .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+vol_in              Y        Y          .           .          .         .          Y       .        Y         .             .          Y            Y              Y              .
+vol_personal_data   .        .          .           .          .         .          Y       Y        Y         .             .          .            .              .              .
+vol_expired         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+vol_not_yet_valid   .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+vol_revoked         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+vol_requested       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+vol_lapsed          .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             .          .            .              Y              .
+beschermingsbewind  Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
+mentorschap         .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .              .
+faillissement       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
+wsnp                Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
+bewind_ended        .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+bewind_future       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+office_staff        Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
+other_office_staff  .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+divided_admin       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              Y
+divided_assigned    Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
+divided_unassigned  .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+stranger            .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+afnemer_own         .        .          .           Y          .         .          .       .        .         .             .          Y            .              .              .
+afnemer_foreign     .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+court_register      .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+operator            .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
 """
 
 _ACTION = {
@@ -76,6 +80,7 @@ _ACTION = {
     "mandate:read": ("mandate", "read"),
     "mandate:revoke": ("mandate", "revoke"),
     "consent:change": ("consent", "change"),
+    "office:assign": ("office", "manage_assignments"),
 }
 
 
@@ -175,10 +180,20 @@ def world(session) -> World:
     office = f.office(session)
     other_office = f.office(session)
     f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    actors["office_staff"] = StaffActor(f.staff(session, office).id, office.id, T0)
-    actors["other_office_staff"] = StaffActor(
-        f.staff(session, other_office).id, other_office.id, T0
-    )
+    actors["office_staff"] = staff_actor(session, f.staff(session, office), T0)
+    actors["other_office_staff"] = staff_actor(session, f.staff(session, other_office), T0)
+
+    # An office that divides its clients: the admin and the assigned employee act, others not.
+    divided = f.office(session)
+    f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, office=divided)
+    assigned = f.staff(session, divided)
+    f.assign(session, assigned, owner)
+    for name, member in [
+        ("divided_admin", f.staff(session, divided, is_admin=True)),
+        ("divided_assigned", assigned),
+        ("divided_unassigned", f.staff(session, divided)),
+    ]:
+        actors[name] = staff_actor(session, member, T0)
 
     consent = Consent(
         person_id=owner.id, afnemer_id=rdw.id, opted_in=True, changed_at=T0, effective_at=T0
@@ -191,6 +206,7 @@ def world(session) -> World:
         "account": session.get(Account, owner.id),
         "mandate": held,
         "consent": consent,
+        "office": divided,
     }
     return World(actors, resources)
 

@@ -114,7 +114,7 @@ def test_a_rule_that_looks_at_an_unused_value_is_refused(authz):
         "read",
     )
     try:
-        authz.prepared.rule_filter(
+        authz.rules.rule_filter(
             "representation_basis", actor, query, result=MandateScope, params=params
         )
     except ValueError as error:
@@ -134,7 +134,7 @@ def test_a_parameter_the_rule_never_compares_is_refused(authz):
         "read",
     )
     try:
-        authz.prepared.rule_filter(
+        authz.rules.rule_filter(
             "representation_basis", actor, query, result=LegalMeasure, params=params
         )
     except ValueError as error:

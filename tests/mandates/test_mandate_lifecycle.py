@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
-from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.authz.actors import PersonActor
 from machtigen.errors import Forbidden, NotFound
+from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import InvalidMandate, InvalidMeasure, MeasureConflict
 from machtigen.mandates.models import MandateAction, MandateScope, MandateStatus, MeasureKind
@@ -76,7 +77,7 @@ def test_a_request_by_an_office_is_accepted_by_the_person(session, ctx_for, cloc
     owner = f.person(session)
     office = f.office(session)
     staff = f.staff(session, office)
-    staff_ctx = ctx_for(StaffActor(staff.id, office.id, clock.now(), loa="EH3"))
+    staff_ctx = ctx_for(staff_actor(session, staff, clock.now(), loa="EH3"))
     mandate = mandates.request_mandate(
         staff_ctx, request_for(owner, office=office, scope=[(services["tax"], MandateAction.READ)])
     )

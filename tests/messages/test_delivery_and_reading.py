@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from machtigen.accounts import service as accounts
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
-from machtigen.authz.actors import AfnemerActor, PersonActor, StaffActor
+from machtigen.authz.actors import AfnemerActor, PersonActor
 from machtigen.consents.models import Channel
 from machtigen.errors import NotFound
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.messages import service as messages
 from machtigen.messages.errors import FolderMismatch, IdempotencyKeyReused, UnknownRecipient
@@ -127,9 +128,7 @@ def test_opening_is_audited_with_who_read_for_whom(session, ctx_for, clock, inco
     staff = f.staff(session, office)
     f.measure(session, person, MeasureKind.CURATELE, office=office)
     message = f.message(session, person, income_tax)
-    messages.open_message(
-        ctx_for(StaffActor(staff.id, office.id, clock.now(), loa="EH3")), message.id
-    )
+    messages.open_message(ctx_for(staff_actor(session, staff, clock.now(), loa="EH3")), message.id)
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "message.opened")).one()
     assert (event.actor_kind, event.actor_id, event.subject_person_id) == (
         "staff",

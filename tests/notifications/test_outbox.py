@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from machtigen.afnemers.models import ServiceCategory
-from machtigen.authz.actors import AfnemerActor, PersonActor, StaffActor
+from machtigen.authz.actors import AfnemerActor, PersonActor
+from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.mandates.service import MandateRequest, Representative, ScopeItem, grant
 from machtigen.messages.models import Message
@@ -118,7 +119,7 @@ def test_representatives_with_receive_notifications_get_their_clients_notificati
         "gemachtigde@example.nl": PersonActor(notified.id, now),
         "lezer@example.nl": PersonActor(reader_only.id, now),
         "oud@example.nl": PersonActor(expired.id, now),
-        "bewind@example.nl": StaffActor(with_address.id, office.id, now),
+        "bewind@example.nl": staff_actor(session, with_address, now),
     }
     for message in (money, health):
         notified_addresses = {n.email for n in _outbox(session, message)}

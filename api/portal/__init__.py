@@ -1,0 +1,56 @@
+"""The portal: server-rendered pages for citizens, representatives and EU users.
+
+One thin router per area; the pages are in ``api/templates/portal``. Every page works
+without JavaScript; the styles are NL Design System CSS served from ``node_modules``.
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.portal import account, caseload, home, mailbox, mandates, office
+from api.portal.page import NotForUnmatched, StepUpNeeded
+from api.web import anonymous_ctx, language, render
+from machtigen.audit.service import record
+from machtigen.identity.loa import StepUpRequired
+
+ROUTERS = (
+    home.router,
+    mailbox.router,
+    account.router,
+    mandates.router,
+    caseload.router,
+    office.router,
+)
+
+
+def install_portal(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(NotForUnmatched)
+    async def _unmatched(_request: Request, _error: NotForUnmatched) -> Response:
+        return RedirectResponse("/auth/eidas/result", status_code=303)
+
+    @app.exception_handler(StepUpNeeded)
+    def _step_up_needed(request: Request, error: StepUpNeeded) -> Response:
+        """The page's own transaction was rolled back: the refusal is audited in a new one."""
+        factory = request.app.state.session_factory
+        with factory() as db, db.begin():
+            ctx = anonymous_ctx(request, db, error.actor)
+            record(
+                ctx,
+                "login.step_up_required",
+                subject_person_id=error.person_id,
+                purpose=error.step_up.purpose,
+                needed=error.step_up.needed,
+            )
+        return _step_up_page(request, error.step_up)
+
+    @app.exception_handler(StepUpRequired)
+    async def _step_up(request: Request, error: StepUpRequired) -> Response:
+        return _step_up_page(request, error)
+
+
+def _step_up_page(request: Request, step_up: StepUpRequired) -> Response:
+    lang = language(request)
+    return render(request, "step_up.html", lang, 403, step_up=step_up, means=step_up.means)

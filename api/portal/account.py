@@ -1,0 +1,191 @@
+"""Activation (only by the one explicit button), deactivation, and the settings page."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from api.portal.forms import parse_ids
+from api.portal.page import PageDep, PortalPage
+from machtigen.accounts import service as accounts
+from machtigen.accounts.errors import InvalidEmail
+from machtigen.accounts.models import Account
+from machtigen.afnemers.models import Afnemer
+from machtigen.consents import service as consents
+from machtigen.notifications.service import portal_prompts
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=128)]
+Flag = Annotated[str, Form(max_length=8)]
+
+
+def _subject(page: PortalPage) -> Account | None:
+    if page.subject_id is None:
+        return None
+    return accounts.get_account(page.ctx, page.subject_id)
+
+
+@router.get("/activate")
+def activation_page(page: PageDep) -> Response:
+    account = _subject(page)
+    if account is None:
+        return page.redirect("/portal")
+    return page.render("portal/activate.html", account=account, errors={})
+
+
+@router.post("/activate")
+def activate(page: PageDep, csrf_token: Csrf, confirm: Flag = "") -> Response:
+    page.require_csrf(csrf_token)
+    account = _subject(page)
+    if account is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    if confirm != "yes":
+        errors = {"confirm": page.t["error_activation_confirm"]}
+        return page.render("portal/activate.html", 422, account=account, errors=errors)
+    accounts.activate(page.ctx, account.person_id, explanation_confirmed=True)
+    return page.redirect("/portal", "activated")
+
+
+@router.get("/deactivate")
+def deactivation_page(page: PageDep) -> Response:
+    account = _subject(page)
+    if account is None:
+        return page.redirect("/portal")
+    return page.render(
+        "portal/deactivate.html", account=account, required=_legally_required(page), errors={}
+    )
+
+
+@router.post("/deactivate")
+def deactivate(page: PageDep, csrf_token: Csrf, confirm: Flag = "") -> Response:
+    page.require_csrf(csrf_token)
+    account = _subject(page)
+    if account is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    if confirm != "yes":
+        return page.render(
+            "portal/deactivate.html",
+            422,
+            account=account,
+            required=_legally_required(page),
+            errors={"confirm": page.t["error_deactivation_confirm"]},
+        )
+    accounts.deactivate(page.ctx, account.person_id)
+    return page.redirect("/portal", "deactivated")
+
+
+def _legally_required(page: PortalPage) -> list[Afnemer]:
+    assert page.subject_id is not None
+    choices = consents.consent_overview(page.ctx, page.subject_id)
+    return [c.afnemer for c in choices if c.afnemer.legally_required_digital]
+
+
+@router.get("/settings")
+def settings_page(page: PageDep) -> Response:
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    return settings_view(page)
+
+
+def settings_view(
+    page: PortalPage, *, errors: dict[str, str] | None = None, email: str | None = None
+) -> Response:
+    ctx = page.ctx
+    account = _subject(page)
+    assert account is not None
+    holder = ctx.is_allowed("manage_settings", account)
+    return page.render(
+        "portal/settings.html",
+        422 if errors else 200,
+        account=account,
+        holder=holder,
+        choices=consents.consent_overview(ctx, account.person_id),
+        new_afnemers=accounts.afnemers_to_ask_about(ctx, account.person_id) if holder else [],
+        prompts=portal_prompts(ctx, account.person_id) if holder else [],
+        errors=errors or {},
+        email=account.email if email is None else email,
+    )
+
+
+@router.post("/settings/afnemers")
+def save_consents(
+    page: PageDep, csrf_token: Csrf, afnemer: Annotated[list[str] | None, Form()] = None
+) -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    consents.apply_consent_choices(page.ctx, page.subject_id, parse_ids(afnemer or []))
+    return page.redirect("/portal/settings", "consents_saved")
+
+
+@router.post("/settings/new-afnemers")
+def answer_new_afnemers(
+    page: PageDep, csrf_token: Csrf, afnemer: Annotated[list[str] | None, Form()] = None
+) -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    consents.answer_new_afnemers(page.ctx, page.subject_id, parse_ids(afnemer or []))
+    return page.redirect("/portal/settings", "new_afnemers_answered")
+
+
+@router.post("/settings/paper")
+def paper_switch(page: PageDep, csrf_token: Csrf, paper_only: Flag = "") -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    on = paper_only == "yes"
+    accounts.set_paper_only(page.ctx, page.subject_id, on)
+    return page.redirect("/portal/settings", "paper_on" if on else "paper_off")
+
+
+@router.post("/settings/email")
+def save_email(
+    page: PageDep,
+    csrf_token: Csrf,
+    email: Annotated[str, Form(max_length=400)] = "",
+    remove: Flag = "",
+    back: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    if remove == "yes":
+        accounts.set_email(page.ctx, page.subject_id, None)
+        return page.redirect("/portal/settings", "email_removed")
+    if not email.strip():
+        return settings_view(page, errors={"email": page.t["error_email_missing"]}, email=email)
+    try:
+        accounts.set_email(page.ctx, page.subject_id, email)
+    except InvalidEmail:
+        return settings_view(page, errors={"email": page.t["error_email_invalid"]}, email=email)
+    return page.redirect("/portal" if back == "home" else "/portal/settings", "email_saved")
+
+
+@router.post("/settings/email/confirm")
+def confirm_email(
+    page: PageDep, csrf_token: Csrf, back: Annotated[str, Form(max_length=32)] = ""
+) -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    accounts.confirm_email_current(page.ctx, page.subject_id)
+    return page.redirect("/portal" if back == "home" else "/portal/settings", "email_confirmed")
+
+
+@router.post("/settings/reminders")
+def reminders(page: PageDep, csrf_token: Csrf, repeat: Flag = "") -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    on = repeat == "yes"
+    accounts.set_repeat_reminders(page.ctx, page.subject_id, on)
+    return page.redirect("/portal/settings", "reminders_on" if on else "reminders_off")

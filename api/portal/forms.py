@@ -1,0 +1,109 @@
+"""Reading portal forms: typed values out, and per-field messages for what cannot be used.
+
+Parsing is presentation (a date typed as 31-12-2026 or picked as 2026-12-31); every rule
+about what is allowed stays in the domain and the policy.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from api.formatting import AMSTERDAM
+from machtigen.mandates.models import MandateAction
+from machtigen.mandates.service import ScopeItem
+
+SCOPE_ACTIONS = (
+    MandateAction.READ,
+    MandateAction.MANAGE_FOLDERS,
+    MandateAction.MANAGE_CONSENTS,
+    MandateAction.RECEIVE_NOTIFICATIONS,
+)
+
+
+def parse_uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_date(value: str | None) -> date | None:
+    """2026-12-31 (a date picker) or 31-12-2026 / 31/12/2026 (typed the Dutch way)."""
+    text = (value or "").strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), AMSTERDAM)
+
+
+def parse_ids(values: list[str]) -> set[UUID]:
+    return {parsed for parsed in (parse_uuid(v) for v in values) if parsed is not None}
+
+
+@dataclass
+class MandateForm:
+    """The grant form (the represented person) and the request form (the representative)."""
+
+    party: str = "person"
+    """Who the other side is: a person, or (granting only) an office."""
+    bsn: str = ""
+    birth_date: str = ""
+    kvk: str = ""
+    scope: list[str] = field(default_factory=list)
+    personal_data: bool = False
+    valid_from: str = ""
+    valid_until: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def scope_items(self) -> tuple[ScopeItem, ...]:
+        items = []
+        for value in self.scope:
+            service_text, _, action_text = value.partition(":")
+            service_id = parse_uuid(service_text)
+            if service_id is None or action_text not in SCOPE_ACTIONS:
+                continue
+            items.append(ScopeItem(MandateAction(action_text), service_id))
+        if self.personal_data:
+            items.append(ScopeItem(MandateAction.READ_PERSONAL_DATA))
+        return tuple(items)
+
+    def validity(self, now: datetime) -> tuple[datetime, datetime] | None:
+        start, end = parse_date(self.valid_from), parse_date(self.valid_until)
+        if start is None or end is None:
+            return None
+        starts = max(now, start_of_day(start))
+        return starts, start_of_day(end + timedelta(days=1))
+
+    def check(self, t: dict[str, str], now: datetime, *, offices_allowed: bool) -> None:
+        """Fill ``errors`` for what is missing or unreadable; the domain judges the rest."""
+        if self.party == "office" and offices_allowed:
+            if not self.kvk.strip():
+                self.errors["kvk"] = t["error_kvk_missing"]
+        else:
+            self.party = "person"
+            if not self.bsn.strip():
+                self.errors["bsn"] = t["error_bsn_missing"]
+            if parse_date(self.birth_date) is None:
+                self.errors["birth_date"] = t["error_birth_date"]
+        if not self.scope_items():
+            self.errors["scope"] = t["error_scope_missing"]
+        start, end = parse_date(self.valid_from), parse_date(self.valid_until)
+        if start is None:
+            self.errors["valid_from"] = t["error_date"]
+        if end is None:
+            self.errors["valid_until"] = t["error_date"]
+        elif start is not None and end < start:
+            self.errors["valid_until"] = t["error_until_before_from"]
+        elif end < now.astimezone(AMSTERDAM).date():
+            self.errors["valid_until"] = t["error_until_past"]
+
+
+def default_validity(now: datetime) -> tuple[str, str]:
+    today = now.astimezone(AMSTERDAM).date()
+    return today.isoformat(), (today + timedelta(days=365)).isoformat()

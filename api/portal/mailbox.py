@@ -1,0 +1,147 @@
+"""The mailbox: inbox (unread first), folders, archive, search; a message; filing and archiving."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from api.portal.forms import parse_uuid
+from api.portal.page import PageDep, PortalPage
+from api.web import error_page
+from machtigen.accounts import service as accounts
+from machtigen.accounts.errors import FolderNameTaken, InvalidFolderName
+from machtigen.accounts.models import Folder
+from machtigen.messages import service as messages
+from machtigen.messages.errors import MessageNotFound
+from machtigen.messages.service import MailboxQuery
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=128)]
+PAGE_SIZE = 25
+
+
+@router.get("/inbox")
+def inbox(
+    page: PageDep,
+    view: str = "inbox",
+    folder: str = "",
+    q: str = "",
+    p: int = 1,
+) -> Response:
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("read_mailbox")
+    return _inbox_page(page, page.subject_id, view, folder, q[:100], p)
+
+
+def _inbox_page(
+    page: PortalPage,
+    subject: UUID,
+    view: str,
+    folder: str,
+    search: str,
+    number: int,
+    *,
+    errors: dict[str, str] | None = None,
+    folder_name: str = "",
+) -> Response:
+    ctx = page.ctx
+    folders = accounts.folders_of(ctx, subject)
+    chosen = next((f for f in folders if str(f.id) == folder), None)
+    archived = view == "archive" and chosen is None
+    listing = messages.mailbox(
+        ctx,
+        MailboxQuery(
+            person_id=subject,
+            folder_id=chosen.id if chosen else None,
+            archived=archived,
+            search=search or None,
+            page=max(1, number),
+            page_size=PAGE_SIZE,
+        ),
+    )
+    return page.render(
+        "portal/inbox.html",
+        422 if errors else 200,
+        listing=listing,
+        folders=folders,
+        folder=chosen,
+        archived=archived,
+        search=search,
+        may_make_folders=ctx.is_allowed("manage", Folder(person_id=subject, name="")),
+        errors=errors or {},
+        folder_name=folder_name,
+    )
+
+
+@router.post("/folders")
+def create_folder(
+    page: PageDep, csrf_token: Csrf, name: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    page.require_csrf(csrf_token)
+    if page.subject_id is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    try:
+        folder = accounts.create_folder(page.ctx, page.subject_id, name)
+    except (InvalidFolderName, FolderNameTaken) as refused:
+        key = "error_folder_taken" if isinstance(refused, FolderNameTaken) else "error_folder_name"
+        return _inbox_page(
+            page, page.subject_id, "inbox", "", "", 1,
+            errors={"folder_name": page.t[key]}, folder_name=name,
+        )  # fmt: skip
+    return page.redirect("/portal/inbox", "folder_created", folder=str(folder.id))
+
+
+@router.get("/messages/{message_id}")
+def message(page: PageDep, message_id: str) -> Response:
+    page.require_loa("read_mailbox")
+    parsed = parse_uuid(message_id)
+    if parsed is None:
+        raise MessageNotFound()
+    detail = messages.read_message(page.ctx, parsed)
+    folders = accounts.folders_of(page.ctx, detail.message.person_id)
+    return page.render(
+        "portal/message.html",
+        detail=detail,
+        folders=folders,
+        may_file=page.ctx.is_allowed("manage_folders", detail.message),
+        today=page.ctx.now.date(),
+    )
+
+
+@router.post("/messages/{message_id}/folder")
+def file_message(
+    page: PageDep,
+    message_id: str,
+    csrf_token: Csrf,
+    folder_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    page.require_csrf(csrf_token)
+    page.require_loa("read_mailbox")
+    parsed = parse_uuid(message_id)
+    if parsed is None:
+        raise MessageNotFound()
+    target = parse_uuid(folder_id)
+    if folder_id and target is None:
+        return error_page(page.request, 422, page.t["error_folder_unknown"])
+    messages.file_in_folder(page.ctx, parsed, target)
+    return page.redirect(f"/portal/messages/{parsed}", "filed")
+
+
+@router.post("/messages/{message_id}/archive")
+def archive_message(
+    page: PageDep,
+    message_id: str,
+    csrf_token: Csrf,
+    archived: Annotated[str, Form(max_length=1)] = "1",
+) -> Response:
+    page.require_csrf(csrf_token)
+    page.require_loa("read_mailbox")
+    parsed = parse_uuid(message_id)
+    if parsed is None:
+        raise MessageNotFound()
+    messages.set_archived(page.ctx, parsed, archived == "1")
+    notice = "archived" if archived == "1" else "unarchived"
+    return page.redirect("/portal/inbox", notice, view="archive" if archived == "1" else "inbox")

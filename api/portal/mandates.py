@@ -1,0 +1,235 @@
+"""Mandates from both sides: "who can act for me" and "for whom I act" (requests, acceptance).
+
+The represented person grants (scope per afnemer service and action, a validity period) and
+approves requests; the representative, a person or an office's staff, requests and accepts.
+Either side revokes. The policy decides every step; these routers only read forms.
+"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from api.portal.forms import MandateForm, default_validity, parse_date, parse_uuid
+from api.portal.page import PageDep, PortalPage
+from api.web import explain
+from machtigen.afnemers.service import catalogue
+from machtigen.authz.actors import PersonActor, StaffActor
+from machtigen.errors import MachtigenError
+from machtigen.mandates import service as mandates
+from machtigen.mandates.errors import MandateNotFound
+from machtigen.mandates.service import MandatePhase, MandateRequest, Representative
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=128)]
+Text = Annotated[str, Form(max_length=64)]
+GROUPS = (
+    MandatePhase.PENDING,
+    MandatePhase.ACTIVE,
+    MandatePhase.SCHEDULED,
+    MandatePhase.EXPIRED,
+    MandatePhase.REVOKED,
+    MandatePhase.DECLINED,
+)
+BACK = {"mandates": "/portal/mandates", "representing": "/portal/representing"}
+
+
+def _grouped(page: PortalPage, *, as_represented: bool) -> dict[str, list[mandates.MandateView]]:
+    views = mandates.mandate_overview(page.ctx, as_represented=as_represented)
+    return {str(phase): [v for v in views if v.phase == phase] for phase in GROUPS}
+
+
+@router.get("/mandates")
+def who_can_act_for_me(page: PageDep) -> Response:
+    if not isinstance(page.actor, PersonActor) or not page.own:
+        return page.redirect("/portal")
+    return page.render(
+        "portal/mandates.html", groups=_grouped(page, as_represented=True), back="mandates"
+    )
+
+
+@router.get("/representing")
+def for_whom_i_act(page: PageDep) -> Response:
+    if not page.own:
+        return page.redirect("/portal")
+    return page.render(
+        "portal/representing.html",
+        groups=_grouped(page, as_represented=False),
+        back="representing",
+    )
+
+
+@router.get("/mandates/new")
+def grant_form(page: PageDep) -> Response:
+    if not isinstance(page.actor, PersonActor) or not page.own:
+        return page.redirect("/portal")
+    start, end = default_validity(page.ctx.now)
+    return _form(page, "grant", MandateForm(valid_from=start, valid_until=end))
+
+
+@router.get("/representing/request")
+def request_form(page: PageDep) -> Response:
+    if not page.own:
+        return page.redirect("/portal")
+    start, end = default_validity(page.ctx.now)
+    return _form(page, "request", MandateForm(valid_from=start, valid_until=end))
+
+
+def _form(page: PortalPage, mode: str, form: MandateForm, status_code: int = 200) -> Response:
+    return page.render(
+        "portal/mandate_form.html",
+        status_code,
+        mode=mode,
+        form=form,
+        errors=form.errors,
+        catalogue=catalogue(page.ctx),
+        actions=("read", "manage_folders", "manage_consents", "receive_notifications"),
+    )
+
+
+def _read_form(
+    party: str,
+    bsn: str,
+    birth_date: str,
+    kvk: str,
+    scope: list[str] | None,
+    personal_data: str,
+    valid_from: str,
+    valid_until: str,
+) -> MandateForm:
+    return MandateForm(
+        party=party,
+        bsn=bsn.strip(),
+        birth_date=birth_date.strip(),
+        kvk=kvk.strip(),
+        scope=scope or [],
+        personal_data=personal_data == "yes",
+        valid_from=valid_from.strip(),
+        valid_until=valid_until.strip(),
+    )
+
+
+@router.post("/mandates/new")
+def grant(
+    page: PageDep,
+    csrf_token: Csrf,
+    party: Text = "person",
+    bsn: Text = "",
+    birth_date: Text = "",
+    kvk: Text = "",
+    scope: Annotated[list[str] | None, Form()] = None,
+    personal_data: Text = "",
+    valid_from: Text = "",
+    valid_until: Text = "",
+) -> Response:
+    page.require_csrf(csrf_token)
+    if not isinstance(page.actor, PersonActor) or not page.own:
+        return page.redirect("/portal")
+    page.require_loa("grant_mandate")
+    form = _read_form(party, bsn, birth_date, kvk, scope, personal_data, valid_from, valid_until)
+    form.check(page.t, page.ctx.now, offices_allowed=True)
+    if form.errors:
+        return _form(page, "grant", form, 422)
+    try:
+        representative = (
+            mandates.office_by_kvk(page.ctx, form.kvk)
+            if form.party == "office"
+            else mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
+        )
+        validity = form.validity(page.ctx.now)
+        assert validity is not None
+        with page.ctx.session.begin_nested():
+            mandates.grant(
+                page.ctx,
+                MandateRequest(
+                    represented_person_id=page.actor.person_id,
+                    representative=representative,
+                    scope=form.scope_items(),
+                    valid_from=validity[0],
+                    valid_until=validity[1],
+                ),
+            )
+    except MachtigenError as refused:
+        form.errors[_field_of(refused, form)] = explain(refused, page.lang)
+        return _form(page, "grant", form, 422)
+    return page.redirect("/portal/mandates", "granted")
+
+
+@router.post("/representing/request")
+def request(
+    page: PageDep,
+    csrf_token: Csrf,
+    bsn: Text = "",
+    birth_date: Text = "",
+    scope: Annotated[list[str] | None, Form()] = None,
+    personal_data: Text = "",
+    valid_from: Text = "",
+    valid_until: Text = "",
+) -> Response:
+    page.require_csrf(csrf_token)
+    if not page.own:
+        return page.redirect("/portal")
+    page.require_loa("request_mandate")
+    form = _read_form("person", bsn, birth_date, "", scope, personal_data, valid_from, valid_until)
+    form.check(page.t, page.ctx.now, offices_allowed=False)
+    if form.errors:
+        return _form(page, "request", form, 422)
+    actor = page.actor
+    me = (
+        Representative(office_id=actor.office_id)
+        if isinstance(actor, StaffActor)
+        else Representative(person_id=actor.person_id)
+    )
+    try:
+        represented = mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
+        validity = form.validity(page.ctx.now)
+        assert validity is not None and represented.person_id is not None
+        with page.ctx.session.begin_nested():
+            mandates.request_mandate(
+                page.ctx,
+                MandateRequest(
+                    represented_person_id=represented.person_id,
+                    representative=me,
+                    scope=form.scope_items(),
+                    valid_from=validity[0],
+                    valid_until=validity[1],
+                ),
+            )
+    except MachtigenError as refused:
+        form.errors[_field_of(refused, form)] = explain(refused, page.lang)
+        return _form(page, "request", form, 422)
+    return page.redirect("/portal/representing", "requested")
+
+
+def _birth(form: MandateForm) -> date:
+    born = parse_date(form.birth_date)
+    assert born is not None
+    return born
+
+
+def _field_of(refused: MachtigenError, form: MandateForm) -> str:
+    """Which field a refusal belongs to, so the message stands next to it ("form": the whole)."""
+    fields = {"PartyNotFound": "bsn", "InvalidBsn": "bsn", "InvalidKvkNumber": "kvk"}
+    name = type(refused).__name__
+    if form.party == "office" and name == "InvalidMandate" and "KvK" in refused.detail:
+        return "kvk"
+    return fields.get(name, "form")
+
+
+@router.post("/mandates/{mandate_id}/{decision}")
+def decide(
+    page: PageDep,
+    mandate_id: str,
+    decision: str,
+    csrf_token: Csrf,
+    back: Text = "mandates",
+) -> Response:
+    page.require_csrf(csrf_token)
+    parsed = parse_uuid(mandate_id)
+    if parsed is None or decision not in ("accept", "decline", "revoke"):
+        raise MandateNotFound()
+    page.require_loa("read_mailbox")
+    done = {"accept": "accepted", "decline": "declined", "revoke": "revoked"}[decision]
+    getattr(mandates, decision)(page.ctx, parsed)
+    return page.redirect(BACK.get(back, "/portal"), done)

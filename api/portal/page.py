@@ -1,0 +1,191 @@
+"""What every portal page shares: the logged-in actor, whom they act for, language, navigation.
+
+Routers stay thin: they read the form, call one domain service and answer with a page or a
+redirect (post/redirect/get, with a ``done`` notice the next page shows).
+"""
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.i18n import TEXT
+from api.web import Portal, PortalDep, language, render
+from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
+from machtigen.context import Ctx
+from machtigen.identity import sessions
+from machtigen.identity.loa import StepUpRequired, require_loa
+from machtigen.identity.models import OfficeStaff, Person
+from machtigen.messages.service import unread_count
+
+NOTICES = frozenset(
+    {
+        "activated",
+        "deactivated",
+        "consents_saved",
+        "new_afnemers_answered",
+        "paper_on",
+        "paper_off",
+        "email_saved",
+        "email_removed",
+        "email_confirmed",
+        "reminders_on",
+        "reminders_off",
+        "folder_created",
+        "filed",
+        "archived",
+        "unarchived",
+        "granted",
+        "requested",
+        "accepted",
+        "declined",
+        "revoked",
+        "assigned",
+        "unassigned",
+        "acting_ended",
+    }
+)
+
+
+class StepUpNeeded(Exception):
+    """Raised by a page that needs a stronger login; answered with the step-up page."""
+
+    def __init__(self, step_up: StepUpRequired, portal: Portal) -> None:
+        super().__init__(step_up.detail)
+        self.step_up = step_up
+        self.actor = portal.actor
+        self.person_id = portal.session.person_id
+        """Read now: the request's session is rolled back before the handler runs."""
+
+
+class NotForUnmatched(Exception):
+    """An eIDAS user whose eID is not linked yet has no mailbox: back to the explanation."""
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    badge: int | None = None
+
+
+@dataclass
+class PortalPage:
+    request: Request
+    portal: Portal
+    lang: str
+    acting_for: Person | None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def ctx(self) -> Ctx:
+        return self.portal.ctx
+
+    @property
+    def actor(self) -> PersonActor | StaffActor:
+        actor = self.portal.actor
+        assert not isinstance(actor, UnmatchedEidasActor)
+        return actor
+
+    @property
+    def t(self) -> dict[str, str]:
+        return TEXT[self.lang]
+
+    @property
+    def subject_id(self) -> UUID | None:
+        """Whose mailbox and settings the pages show: the client acted for, else one's own."""
+        if self.acting_for is not None:
+            return self.acting_for.id
+        return self.actor.person_id if isinstance(self.actor, PersonActor) else None
+
+    @property
+    def own(self) -> bool:
+        return self.acting_for is None
+
+    @property
+    def is_staff(self) -> bool:
+        return isinstance(self.actor, StaffActor)
+
+    def staff(self) -> OfficeStaff | None:
+        if not isinstance(self.actor, StaffActor):
+            return None
+        return self.ctx.session.get(OfficeStaff, self.actor.staff_id)
+
+    def require_csrf(self, token: str | None) -> None:
+        self.portal.require_csrf(token)
+
+    def require_loa(self, purpose: str) -> None:
+        try:
+            require_loa(self.ctx, purpose)
+        except StepUpRequired as step_up:
+            raise StepUpNeeded(step_up, self.portal) from step_up
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return render(
+            self.request,
+            template,
+            self.lang,
+            status_code,
+            portal=self.portal,
+            page=self,
+            acting_for=self.acting_for,
+            nav=navigation(self),
+            notices=self.notices,
+            **context,
+        )
+
+    def redirect(self, path: str, done: str | None = None, **query: str) -> RedirectResponse:
+        params = {**query, **({"done": done} if done in NOTICES else {})}
+        target = f"{path}?{urlencode(params)}" if params else path
+        return RedirectResponse(target, status_code=303)
+
+
+def portal_page(request: Request, portal: PortalDep) -> PortalPage:
+    if isinstance(portal.actor, UnmatchedEidasActor):
+        raise NotForUnmatched()
+    lang = language(request, portal.session)
+    notices = [n for n in request.query_params.getlist("done") if n in NOTICES]
+    acting_for = None
+    if portal.session.acting_for_person_id is not None:
+        person = portal.ctx.session.get(Person, portal.session.acting_for_person_id)
+        if person is not None and portal.ctx.is_allowed("act_for", person):
+            acting_for = person
+        else:
+            sessions.act_for(portal.ctx, portal.session, None)
+            notices.append("acting_ended")
+    return PortalPage(request, portal, lang, acting_for, notices)
+
+
+PageDep = Annotated[PortalPage, Depends(portal_page)]
+
+
+def navigation(page: PortalPage) -> list[NavItem]:
+    """The main menu: one's own mailbox, or the client's, or an office's work."""
+    t = page.t
+    if page.is_staff and page.own:
+        staff = page.staff()
+        items = [
+            NavItem("/portal/clients", t["nav_clients"]),
+            NavItem("/portal/representing", t["nav_representing"]),
+        ]
+        if staff is not None and staff.is_admin:
+            items.append(NavItem("/portal/office", t["nav_office"]))
+        return items
+    items = [NavItem("/portal", t["nav_home"])]
+    subject = page.subject_id
+    if subject is not None:
+        items.append(NavItem("/portal/inbox", t["nav_inbox"], unread_count(page.ctx, subject)))
+        items.append(NavItem("/portal/settings", t["nav_settings"]))
+    if page.own and not page.is_staff:
+        items.append(NavItem("/portal/mandates", t["nav_mandates"]))
+    if page.own:
+        items.append(NavItem("/portal/representing", t["nav_representing"]))
+    return items
+
+
+def current(request: Request, href: str) -> bool:
+    path = request.url.path
+    return path == href or (href != "/portal" and path.startswith(href + "/"))

@@ -1,0 +1,108 @@
+"""The settings page's consent list, the form that applies it, and the new-afnemer prompt."""
+
+from datetime import timedelta
+
+import pytest
+
+from machtigen.accounts import service as accounts
+from machtigen.afnemers.models import ServiceCategory
+from machtigen.authz.actors import PersonActor
+from machtigen.consents import service as consents
+from machtigen.errors import NotFound
+from machtigen.identity.service import staff_actor
+from machtigen.mandates.models import MeasureKind
+from tests import factories as f
+
+
+@pytest.fixture
+def afnemers(session, clock):
+    tax = f.afnemer(session, name="A Belastingdienst", legally_required=True)
+    rdw = f.afnemer(session, name="B RDW")
+    town = f.afnemer(session, name="C Gemeente")
+    late = f.afnemer(session, name="D CAK", joined_at=clock.now() - timedelta(days=14))
+    f.service(session, town, ServiceCategory.FINANCIAL)
+    f.service(session, rdw, ServiceCategory.OTHER)
+    return tax, rdw, town, late
+
+
+def by_name(choices):
+    return {c.afnemer.name: c for c in choices}
+
+
+def test_overview_shows_choice_effect_and_the_untick_date(session, ctx_for, clock, afnemers):
+    _tax, _rdw, town, _late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    consents.set_opt_in(ctx, person.id, town.id, True)
+    clock.advance(timedelta(days=1))
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    consents.set_opt_in(ctx, person.id, town.id, False)
+    choices = by_name(consents.consent_overview(ctx, person.id))
+    assert choices["A Belastingdienst"].chosen and choices["A Belastingdienst"].digital_now
+    assert not choices["A Belastingdienst"].may_change
+    assert not choices["B RDW"].chosen and not choices["B RDW"].digital_now
+    assert choices["B RDW"].untick_effective_at is None
+    gemeente = choices["C Gemeente"]
+    assert (gemeente.chosen, gemeente.digital_now) == (False, True)
+    assert gemeente.untick_effective_at == clock.now() + timedelta(days=21)
+    assert choices["D CAK"].may_change and not choices["D CAK"].chosen
+
+
+def test_applying_the_form_changes_only_what_differs(session, ctx_for, clock, afnemers):
+    tax, rdw, town, _late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    consents.set_opt_in(ctx, person.id, rdw.id, True)
+    changed = consents.apply_consent_choices(ctx, person.id, {rdw.id, town.id, tax.id})
+    assert [c.afnemer_id for c in changed] == [town.id]
+    changed = consents.apply_consent_choices(ctx, person.id, set())
+    assert {c.afnemer_id for c in changed} == {rdw.id, town.id}
+    assert by_name(consents.consent_overview(ctx, person.id))["A Belastingdienst"].chosen
+
+
+def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, clock, afnemers):
+    _tax, rdw, town, _late = afnemers
+    client = f.person(session)
+    office = f.office(session)
+    staff = f.staff(session, office)
+    f.measure(session, client, MeasureKind.BESCHERMINGSBEWIND, office=office)
+    ctx = ctx_for(staff_actor(session, staff, clock.now()))
+    choices = by_name(consents.consent_overview(ctx, client.id))
+    assert choices["C Gemeente"].may_change  # a financial service
+    assert not choices["B RDW"].may_change
+    consents.apply_consent_choices(ctx, client.id, {town.id, rdw.id})
+    after = by_name(consents.consent_overview(ctx, client.id))
+    assert after["C Gemeente"].chosen and not after["B RDW"].chosen
+
+
+def test_strangers_see_no_overview(session, ctx_for, clock, afnemers):
+    person, stranger = f.person(session), f.person(session)
+    with pytest.raises(NotFound):
+        consents.consent_overview(ctx_for(PersonActor(stranger.id, clock.now())), person.id)
+
+
+def test_new_afnemers_are_asked_once_and_never_ticked_for_the_person(
+    session, ctx_for, clock, afnemers
+):
+    _tax, _rdw, _town, late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    accounts.mark_afnemers_reviewed(ctx, person.id)
+    assert accounts.afnemers_to_ask_about(ctx, person.id) == []
+    account = accounts.get_account(ctx, person.id)
+    account.afnemers_reviewed_at = clock.now() - timedelta(days=30)
+    assert [a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)] == [late.id]
+    assert consents.answer_new_afnemers(ctx, person.id, set()) == []
+    assert accounts.afnemers_to_ask_about(ctx, person.id) == []
+    assert not by_name(consents.consent_overview(ctx, person.id))["D CAK"].chosen
+
+
+def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afnemers):
+    tax, rdw, town, late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    asked = {a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)}
+    assert asked == {rdw.id, town.id, late.id}
+    ticked = consents.answer_new_afnemers(ctx, person.id, {late.id, tax.id})
+    assert [c.afnemer_id for c in ticked] == [late.id]
+    assert by_name(consents.consent_overview(ctx, person.id))["D CAK"].digital_now
