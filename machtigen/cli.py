@@ -108,22 +108,26 @@ def dev_token(means: str, loa: str, lifetime: int, **values: str | None) -> None
             "reminders",
             "escalate_unvisited",
             "write_letters",
+            "audit_seal",
         ]
     ),
     help="Run only these jobs (repeatable); default all.",
 )
 def jobs(only: tuple[str, ...]) -> None:
     """Run the periodic jobs once: safe from cron on several hosts, and to run twice."""
+    from machtigen.audit.seal import sealer_for
     from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
+    clock = SystemClock()
     runner = Jobs(
         uow=lambda: transaction(factory),
-        clock=SystemClock(),
+        clock=clock,
         authz=get_authorizer(),
         config=JobsConfig.from_settings(settings),
+        sealer=sealer_for(engine, settings, clock),
     )
     for result in runner.run(only or JOB_NAMES):
         state = f"{result.done} done" if result.ran else "skipped (another host holds it)"
