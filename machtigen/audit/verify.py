@@ -372,7 +372,9 @@ def verify_export(document: dict[str, Any], keys: TrustedKeys | None) -> VerifyR
         if seq <= last_seq:
             report.fail(place, f"out of order: seq {seq} after seq {last_seq}")
         last_seq = max(last_seq, seq)
-        _export_inclusion(record, digest, root, size, place, report)
+        if not _export_inclusion(record, digest, root, size, place, report):
+            # Chain on with the hash that was sealed: the next event is not to blame.
+            digest = bytes.fromhex(str(record.get("leaf_hash") or digest.hex()))
         previous = _export_chain(previous, digest, index, prev, seq, complete, place, report)
         report.sealed += 1
     report.pending = len(document.get("unsealed", []))
@@ -425,21 +427,23 @@ def _export_inclusion(
     size: int,
     place: str,
     report: VerifyReport,
-) -> None:
+) -> bool:
     if root is None:
-        return
+        return False
     try:
         proof = [bytes.fromhex(value) for value in record.get("inclusion_proof", [])]
         proven = root_from_inclusion(int(record["leaf_index"]), size, digest, proof)
     except (ProofError, ValueError) as error:
         report.fail(place, f"the inclusion proof cannot be checked: {error}")
-        return
+        return False
     if proven != root:
         report.fail(
             place,
             "not in the signed log: its content does not match what was sealed (changed,"
             " made up, or its proof was altered)",
         )
+        return False
+    return True
 
 
 def _export_chain(
