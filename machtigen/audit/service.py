@@ -5,12 +5,8 @@ INSERT. It never reads another event, locks nothing and hashes nothing; the seal
 (``machtigen.audit.seal``) chains and signs committed events afterwards.
 """
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import select
-from sqlmodel import col
 
 from machtigen.audit.models import AuditEvent
 from machtigen.audit.text import encode_detail, encode_free_text
@@ -53,13 +49,3 @@ def record(
     )
     ctx.session.add(event)
     return event
-
-
-def events_of_person(ctx: Ctx, person_id: UUID, *, limit: int = 100) -> Sequence[AuditEvent]:
-    statement = (
-        select(AuditEvent)
-        .where(col(AuditEvent.subject_person_id) == person_id)
-        .order_by(col(AuditEvent.seq).desc())
-        .limit(limit)
-    )
-    return ctx.session.scalars(statement).all()
