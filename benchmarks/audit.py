@@ -56,7 +56,6 @@ from machtigen.clients.keys import SigningKey  # noqa: E402
 from machtigen.clock import SystemClock  # noqa: E402
 from machtigen.context import Ctx, Origin  # noqa: E402
 from machtigen.db import make_engine, session_factory  # noqa: E402
-from machtigen.identity.models import Person  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
 
 ACTIONS = [
@@ -99,8 +98,17 @@ def load_people(engine, count: int) -> list[uuid.UUID]:
             ) as copy:
                 for n, person_id in enumerate(ids):
                     copy.write_row(
-                        (person_id, f"{n:09d}", "Bench", f"Person{n}", "1970-01-01", False, "",
-                         "nl", created)
+                        (
+                            person_id,
+                            f"{n:09d}",
+                            "Bench",
+                            f"Person{n}",
+                            "1970-01-01",
+                            False,
+                            "",
+                            "nl",
+                            created,
+                        )
                     )
             with cursor.copy(
                 "COPY account (person_id, state, paper_only, repeat_reminders, created_at)"
@@ -113,7 +121,7 @@ def load_people(engine, count: int) -> list[uuid.UUID]:
 
 def load_events(engine, people: list[uuid.UUID], count: int) -> float:
     """COPY ``count`` events, oldest first; returns the seconds it took."""
-    rng = random.Random(5)
+    rng = random.Random(5)  # noqa: S311 - test data, not secrets
     start = time.perf_counter()
     moment = datetime(2025, 1, 1, tzinfo=UTC)
     step = timedelta(seconds=3)
@@ -124,11 +132,14 @@ def load_events(engine, people: list[uuid.UUID], count: int) -> float:
         size = min(chunk, count - done)
         with engine.begin() as connection:
             driver = connection.connection.driver_connection
-            with driver.cursor() as cursor, cursor.copy(
-                "COPY audit_event (occurred_at, action, actor_kind, actor_id, actor_name,"
-                " subject_person_id, object_type, object_id, detail, ip, user_agent, means, loa)"
-                " FROM STDIN"
-            ) as copy:
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(
+                    "COPY audit_event (occurred_at, action, actor_kind, actor_id, actor_name,"
+                    " subject_person_id, object_type, object_id, detail, ip, user_agent,"
+                    " means, loa) FROM STDIN"
+                ) as copy,
+            ):
                 buffer = io.StringIO()
                 for n in range(done, done + size):
                     action, detail = details[n % len(details)]
@@ -288,9 +299,10 @@ def main() -> None:
                     " pg_total_relation_size('audit_tree_node')"
                 )
             ).one()
+        event_mb, seal_mb, node_mb = (size / 2**20 for size in sizes)
         print(
-            "    storage: audit_event {:.0f} MB, audit_seal {:.0f} MB, audit_tree_node {:.0f} MB"
-            .format(*(size / 2**20 for size in sizes))
+            f"    storage: audit_event {event_mb:.0f} MB, audit_seal {seal_mb:.0f} MB,"
+            f" audit_tree_node {node_mb:.0f} MB"
         )
 
         print(f"3. verifying the whole log ({report.tree_size:,} events):")
