@@ -264,9 +264,11 @@ PHRASES: dict[str, Phrase] = {
     ),
     "measure.started": lambda e, lang: Clause(
         _t(lang, "registreerde", "registered"),
-        f"{e.detail.get('kind', '')} "
-        + _t(lang, "met als vertegenwoordiger ", "with as representative ")
-        + _representative(e, lang),
+        _t(
+            lang,
+            f"{e.detail.get('kind', '')} met als vertegenwoordiger {_representative(e, lang)}",
+            f"{e.detail.get('kind', '')} with {_representative(e, lang)} as representative",
+        ),
     ),
     "measure.changed": lambda e, lang: Clause(
         _t(lang, "wijzigde", "changed"),
