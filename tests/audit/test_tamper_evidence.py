@@ -244,3 +244,36 @@ def test_nothing_was_sealed_twice_or_left_out(sealed_world):
     assert events == seals == distinct
     assert scalar(sealed_world, text("SELECT max(leaf_index) FROM audit_seal")) == events - 1
     assert POSTGRES in (True, False)
+
+
+def test_jobs_seal_new_events_and_export_their_checkpoint(tampered):
+    from datetime import timedelta
+
+    from machtigen.audit.service import record
+    from machtigen.authz.actors import SystemActor
+    from machtigen.authz.engine import get_authorizer
+    from machtigen.clock import FrozenClock
+    from machtigen.context import Ctx
+    from machtigen.db import session_factory, transaction
+    from machtigen.notifications.jobs import Jobs
+    from tests import factories as f
+
+    engine = tampered.engine()
+    factory = session_factory(engine)
+    clock = FrozenClock(f.T0 + timedelta(days=40))
+    with transaction(factory) as session:
+        ctx = Ctx(session, SystemActor(clock.now(), job="test"), clock, get_authorizer())
+        record(ctx, "letter.written", subject_person_id=tampered.owner, file="x.pdf")
+    before = len(FileSink(tampered.checkpoints).read_all())
+    jobs = Jobs(
+        uow=lambda: transaction(factory),
+        clock=clock,
+        authz=get_authorizer(),
+        sealer=tampered.sealer(engine, clock),
+    )
+    [result] = jobs.run(("audit_seal",))
+    assert (result.ran, result.done) == (True, 1)
+    assert len(FileSink(tampered.checkpoints).read_all()) == before + 1
+    report = verify_log(engine, tampered.keys(), sink=FileSink(tampered.checkpoints))
+    assert report.ok and report.pending == 0, report.findings
+    engine.dispose()
