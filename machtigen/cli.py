@@ -109,22 +109,26 @@ def dev_token(means: str, loa: str, lifetime: int, **values: str | None) -> None
             "reminders",
             "escalate_unvisited",
             "write_letters",
+            "audit_seal",
         ]
     ),
     help="Run only these jobs (repeatable); default all.",
 )
 def jobs(only: tuple[str, ...]) -> None:
     """Run the periodic jobs once: safe from cron on several hosts, and to run twice."""
+    from machtigen.audit.seal import sealer_for
     from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
+    clock = SystemClock()
     runner = Jobs(
         uow=lambda: transaction(factory),
-        clock=SystemClock(),
+        clock=clock,
         authz=get_authorizer(),
         config=JobsConfig.from_settings(settings),
+        sealer=sealer_for(engine, settings, clock),
     )
     for result in runner.run(only or JOB_NAMES):
         state = f"{result.done} done" if result.ran else "skipped (another host holds it)"
@@ -165,6 +169,111 @@ def send_notifications(once: bool) -> None:
         pass
     finally:
         engine.dispose()
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail: seal it, verify it, publish the key that signs its checkpoints."""
+
+
+@audit.command("seal")
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+def audit_seal(max_batches: int | None) -> None:
+    """Chain and sign the committed audit events (safe on several hosts at once)."""
+    from machtigen.audit.seal import sealer_for
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        report = sealer_for(engine, settings, SystemClock()).run(max_batches=max_batches)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"sealed {report.sealed} events in {len(report.checkpoints)} checkpoints;"
+        f" tree size {report.tree_size}; {report.exported} checkpoints exported"
+    )
+    if report.waiting_for:
+        click.echo(
+            "not sealed further: transactions still writing audit events: "
+            + ", ".join(report.waiting_for),
+            err=True,
+        )
+        raise SystemExit(3)
+
+
+@audit.command("jwks")
+def audit_jwks() -> None:
+    """Print the public key (JWKS) that checkpoints are signed with: publish it."""
+    import json
+
+    from machtigen.clients.keys import SigningKey
+
+    click.echo(json.dumps(SigningKey.from_file(get_settings().signing_key_file).jwks(), indent=2))
+
+
+@audit.command("verify")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check one person's export file (JSON or CSV) offline instead of the database.",
+)
+@click.option(
+    "--jwks",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Trusted public keys (from `machtigen audit jwks`, also older ones after a rotation).",
+)
+@click.option(
+    "--checkpoints-dir",
+    default=None,
+    help="Compare with the checkpoints exported here (default MACHTIGEN_AUDIT_CHECKPOINT_DIR).",
+)
+@click.option("--max-findings", default=100, show_default=True)
+def audit_verify(
+    export_file: str | None, jwks: str | None, checkpoints_dir: str | None, max_findings: int
+) -> None:
+    """Check the log against its signed checkpoints and name every place it was changed.
+
+    Exit 0 when everything checks, 1 when something does not.
+    """
+    from machtigen.audit.checkpoints import FileSink, TrustedKeys
+    from machtigen.audit.verify import load_export, verify_export, verify_log
+
+    trusted = TrustedKeys.from_file(jwks) if jwks else None
+    if export_file is not None:
+        report = verify_export(load_export(export_file), trusted)
+        what = f"export {export_file}"
+    else:
+        from machtigen.clients.keys import SigningKey
+
+        settings = get_settings()
+        current = TrustedKeys.of(SigningKey.from_file(settings.signing_key_file))
+        keys = current.merged(trusted) if trusted else current
+        directory = checkpoints_dir or settings.audit_checkpoint_dir
+        engine = make_engine(settings.database_url)
+        try:
+            report = verify_log(
+                engine,
+                keys,
+                sink=FileSink(directory) if directory else None,
+                max_findings=max_findings,
+            )
+        finally:
+            engine.dispose()
+        what = "the audit log"
+    for finding in report.findings:
+        click.echo(f"FAIL {finding}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    summary = (
+        f"{what}: {report.events} events, {report.sealed} sealed and checked,"
+        f" {report.pending} not sealed yet, {report.checkpoints} checkpoints"
+    )
+    if report.ok:
+        click.echo(f"OK {summary}")
+        return
+    click.echo(f"BROKEN {summary}: {len(report.findings)} problems")
+    raise SystemExit(1)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

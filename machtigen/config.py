@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     max_batch: int = 100
     max_page_size: int = 100
 
+    # The audit trail's seals and checkpoints (issue 5).
+    audit_checkpoint_dir: str | None = "var/audit-checkpoints"
+    """Where each signed checkpoint is appended (``checkpoints.jsonl``), outside the database.
+    Point it at storage the database's administrators cannot rewrite. Empty: no export."""
+    audit_seal_batch_size: int = 10_000
+    """Events per sealing transaction; each batch ends with one signed checkpoint."""
+    audit_horizon_wait_seconds: float = 10.0
+    """How long the sealer waits for transactions still writing events (PostgreSQL)."""
+
 
 @lru_cache
 def get_settings() -> Settings:

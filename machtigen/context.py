@@ -1,13 +1,19 @@
 """What every domain service is handed: the unit of work, who asks, the clock and the policy."""
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from machtigen.audit.denials import record_denial
 from machtigen.authz.actors import Actor
 from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
+from machtigen.errors import Forbidden, NotFound
+
+Refusal = TypeVar("Refusal", bound=Exception)
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,21 @@ class Ctx:
         return replace(self, actor=actor)
 
     def authorize(self, action: str, resource: object) -> None:
-        self.authz.authorize(self.session, self.actor, action, resource)
+        """Ask the policy; a refusal is audited (surviving the rollback), then raised."""
+        try:
+            self.authz.authorize(self.session, self.actor, action, resource)
+        except (NotFound, Forbidden) as denied:
+            record_denial(
+                self, action, resource, "not_found" if isinstance(denied, NotFound) else "forbidden"
+            )
+            raise
+
+    def deny(self, action: str, resource: object, error: Refusal) -> Refusal:
+        """Audit a refusal decided outside ``authorize`` (a policy asked with ``is_allowed``,
+        a login too weak for the purpose); returns the error to raise."""
+        name = type(error).__name__
+        record_denial(self, action, resource, re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower())
+        return error
 
     def is_allowed(self, action: str, resource: object) -> bool:
         return self.authz.is_allowed(self.session, self.actor, action, resource)

@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from machtigen.accounts.models import Account, Folder
 from machtigen.afnemers.models import Afnemer, Service
-from machtigen.audit.models import AuditEvent
+from machtigen.audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditTreeNode
 from machtigen.clients.models import ApiClient, UsedAssertion
 from machtigen.consents.models import Consent
 from machtigen.identity.models import (
@@ -33,7 +33,10 @@ __all__ = [
     "Afnemer",
     "AfnemerEvent",
     "ApiClient",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditSeal",
+    "AuditTreeNode",
     "BounceCount",
     "Consent",
     "EidasIdentity",

@@ -95,9 +95,18 @@ has_permission(actor: Actor, "read", account: Account) if
   measure in account.measures and
   acts_under_measure(actor, measure, account);
 
-# The audit trail is the person's own (a curator's acts are in it, not the other way round).
+# The audit trail ("who did what on my account") is the person's own, always, also under a
+# measure: it is how they check their representatives. A curator (curatele: full
+# representation, the account holder in law, who exercises the person's right of access for
+# them) may read it too. Nobody else: a bewindvoerder or mentor acts within a scope, and the
+# trail also shows acts outside it (other services, other representatives); a voluntary
+# representative never sees it.
 has_permission(actor: PersonActor, "read_audit", account: Account) if
   account.person_id = actor.person_id;
+has_permission(actor: Actor, "read_audit", account: Account) if
+  measure in account.measures and
+  acts_under_measure(actor, measure, account) and
+  measure_is_full(measure.kind);
 
 has_permission(actor: Actor, "see", account: Account) if
   has_permission(actor, "read", account);

@@ -140,6 +140,7 @@ def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
 def mark_afnemers_reviewed(ctx: Ctx, person_id: UUID) -> Account:
     account = get_account(ctx, person_id, "manage_settings")
     account.afnemers_reviewed_at = ctx.now
+    record(ctx, "account.afnemers_reviewed", subject_person_id=person_id, object_type="account")
     return account
 
 

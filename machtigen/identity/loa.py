@@ -24,7 +24,9 @@ def require_loa(ctx: Ctx, purpose: str) -> None:
     """Raise StepUpRequired unless the actor's login is strong enough for ``purpose``."""
     if ctx.authz.holds("loa_sufficient", ctx.actor, purpose):
         return
-    raise StepUpRequired(purpose, ctx.actor.means, _needed_label(ctx, purpose))
+    raise ctx.deny(
+        purpose, None, StepUpRequired(purpose, ctx.actor.means, _needed_label(ctx, purpose))
+    )
 
 
 def _needed_label(ctx: Ctx, purpose: str) -> str | None:

@@ -98,7 +98,7 @@ def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:
     if person_id is not None:
         person = ctx.session.get(Person, person_id)
         if person is None:
-            raise Forbidden("You cannot act for this person.")
+            raise ctx.deny("act_for", None, Forbidden("You cannot act for this person."))
         ctx.authorize("act_for", person)
         require_loa(ctx, "read_mailbox")
     previous = portal.acting_for_person_id

@@ -287,9 +287,13 @@ def _create(ctx: Ctx, request: MandateRequest, initiator: Initiator, action: str
         created_at=ctx.now,
     )
     if not ctx.is_allowed("create", mandate):
-        raise Forbidden(
-            "You can grant a mandate for yourself (not while under curatele), or request one"
-            " for yourself or your own office."
+        raise ctx.deny(
+            "create",
+            mandate,
+            Forbidden(
+                "You can grant a mandate for yourself (not while under curatele), or request"
+                " one for yourself or your own office."
+            ),
         )
     ctx.session.add(mandate)
     ctx.session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from machtigen.accounts.models import Account, AccountState
+from machtigen.audit.seal import Sealer
 from machtigen.audit.service import record
 from machtigen.authz.actors import SystemActor
 from machtigen.authz.engine import Authorizer
@@ -44,6 +45,7 @@ JOB_NAMES = (
     "reminders",
     "escalate_unvisited",
     "write_letters",
+    "audit_seal",
 )
 
 
@@ -80,6 +82,8 @@ class Jobs:
     authz: Authorizer
     config: JobsConfig = field(default_factory=JobsConfig)
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    sealer: Sealer | None = None
+    """Seals the audit events the other jobs (and everyone else) wrote; last, on purpose."""
 
     def run(self, only: tuple[str, ...] = JOB_NAMES) -> list[JobResult]:
         tasks: dict[str, Callable[[datetime | None, datetime], tuple[int, datetime]]] = {
@@ -89,6 +93,7 @@ class Jobs:
             "reminders": self._reminders,
             "escalate_unvisited": self._escalate_unvisited,
             "write_letters": self._write_letters,
+            "audit_seal": self._audit_seal,
         }
         return [self._run_job(name, tasks[name]) for name in only]
 
@@ -246,6 +251,11 @@ class Jobs:
         return write_pending_letters(
             self.uow, self.clock, self.authz, self.config.letters_dir, lease=self.config.lease
         ), now
+
+    def _audit_seal(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:
+        if self.sealer is None:
+            return 0, now
+        return self.sealer.run().sealed, now
 
     def _in_batches(
         self,

@@ -1,7 +1,7 @@
 """staff assignments (an office administrator divides the clients) and the caseload's indexes
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23 10:26:31.979285
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from machtigen.db import UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,7 +46,7 @@ vol_not_yet_valid   .        .          .           .          .         .      
 vol_revoked         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
 vol_requested       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
 vol_lapsed          .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             .          .            .              Y              .
+curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             Y          .            .              Y              .
 beschermingsbewind  Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
 mentorschap         .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .              .
 faillissement       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
