@@ -109,7 +109,9 @@ def _build(
     ]
     people = [f.person(session) for _ in range(PEOPLE)]
     offices = [f.office(session) for _ in range(OFFICES)]
-    staff = [f.staff(session, office, is_admin=admin) for office in offices for admin in (0, 1)]
+    staff = [
+        f.staff(session, office, is_admin=admin) for office in offices for admin in (False, True)
+    ]
     for person in people:
         session.add(Folder(person_id=person.id, name="Archief", created_at=T0))
 
