@@ -19,6 +19,7 @@ per case. ``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of every SQL statement
 """
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -564,6 +565,11 @@ def database(args: argparse.Namespace) -> Iterator[str]:
         yield url
 
 
+def load_average() -> str:
+    """Other work on the machine inflates the wall-clock figures: print it with them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL server URL")
@@ -592,7 +598,9 @@ def main() -> None:
             print(f"loaded in {time.perf_counter() - started:.0f} s: {describe(engine, world)}")
         if args.explain:
             explain(engine, world, now, CaseloadFilter())
+        print(f"load average before timing: {load_average()} ({os.cpu_count()} CPUs)")
         fast = bench(engine, world, now, args.repetitions)
+        print(f"load average after timing: {load_average()}")
         print("every case under 50 ms at p95" if fast else "SOME CASE IS OVER 50 ms AT p95")
         engine.dispose()
 

@@ -1,10 +1,10 @@
 """Demo data that tells the sources' stories (DOMAIN.md): loaded through the domain services.
 
 Koen (activated, no e-mail, an unread RDW APK reminder), Corry (activated by accident
-in 2015, wants out), Piet (bewindvoerder at an office with ten clients under
-beschermingsbewind, and its administrator; his colleague Sara), Monique (curator of her
-daughter Sanne), Christina (Spanish, eIDAS, former NL worker with pension post), Lisa
-(abroad, e-mail set).
+in 2015, wants out), Piet (bewindvoerder and office administrator at an office with ten
+clients under beschermingsbewind; his colleague Eva handles three of them, and Sara none
+yet), Monique (curator of her daughter Sanne), Christina (Spanish, eIDAS, former NL worker
+with pension post), Lisa (abroad, e-mail set).
 All BSNs are test numbers in the 9999xxxxx range that pass the elfproef.
 """
 
@@ -30,8 +30,10 @@ from machtigen.authz.engine import Authorizer
 from machtigen.clock import FrozenClock
 from machtigen.consents import service as consents
 from machtigen.context import Ctx, Origin
+from machtigen.identity import assignments
 from machtigen.identity import service as identity
 from machtigen.identity.models import Person
+from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
 from machtigen.mandates.models import MeasureKind
 from machtigen.messages import service as messages
@@ -70,8 +72,11 @@ CLIENT_NAMES = (
 
 PIET_OFFICE_KVK = "12345678"
 PIET_EMPLOYEE_ID = "eh-piet-0001"
+EVA_EMPLOYEE_ID = "eh-eva-0002"
+"""Eva de Wit works at Piet's office; Piet (an administrator) assigned three clients to her."""
+EVA_CLIENTS = 3
 SARA_EMPLOYEE_ID = "eh-sara-0002"
-"""A second employee at Piet's office: the administrator (Piet) assigns clients to her."""
+"""Sara de Wit, a colleague with no clients yet: the administrator (Piet) assigns them."""
 CHRISTINA_EIDAS = "ES/NL/12345678Z"
 
 
@@ -269,12 +274,18 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
     office = identity.register_office(
         story.operator(story.now), kvk_number=PIET_OFFICE_KVK, name="Bewindvoering Van Dijk"
     )
-    identity.add_staff(
+    piet_staff = identity.add_staff(
         story.operator(story.now),
         office_id=office.id,
         employee_id=PIET_EMPLOYEE_ID,
         name=piet.full_name,
         is_admin=True,
+    )
+    eva = identity.add_staff(
+        story.operator(story.now),
+        office_id=office.id,
+        employee_id=EVA_EMPLOYEE_ID,
+        name="Eva de Wit",
     )
     identity.add_staff(
         story.operator(story.now),
@@ -282,6 +293,7 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
         employee_id=SARA_EMPLOYEE_ID,
         name="Sara de Wit",
     )
+    clients = []
     register = story.register(story.now - timedelta(days=400))
     for index, (bsn, (given, family)) in enumerate(
         zip(PIET_CLIENT_BSNS, CLIENT_NAMES, strict=True)
@@ -294,6 +306,7 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
             date(1950 + index * 3, 1 + index, 10),
             postal_address=f"Laan {index + 1}, Utrecht",
         )
+        clients.append(client)
         accounts.activate(
             story.person(client, datetime(2018, 5, 1, tzinfo=UTC)),
             client.id,
@@ -332,6 +345,9 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
                 "Besluit Wmo-ondersteuning",
                 story.now - timedelta(days=2),
             )
+    piet_ctx = story.ctx(staff_actor(story.session, piet_staff, story.now, loa="EH3"))
+    for client in clients[:EVA_CLIENTS]:
+        assignments.assign_client(piet_ctx, eva.id, client.id)
 
 
 def _monique(story: _Story, services: dict[str, Service]) -> None:

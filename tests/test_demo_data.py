@@ -6,6 +6,7 @@ from machtigen import demo
 from machtigen.accounts.models import Account, AccountState
 from machtigen.afnemers.models import Afnemer
 from machtigen.authz.actors import PersonActor
+from machtigen.caseload.service import CaseloadFilter, caseload
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person
 from machtigen.identity.service import staff_actor
@@ -61,6 +62,20 @@ def test_the_stories(session, authz, clock, ctx_for):
     assert [m.afnemer_id for m in client_post] == [tax.id]
     own_view = messages.readable_messages(ctx_for(PersonActor(first_client.id, clock.now())))
     assert len(own_view) == 2  # her care post exists, Piet just cannot see it
+
+    # The caseload: Piet (administrator) all ten, one unread tax message each; Eva her three.
+    page = caseload(piet_ctx, CaseloadFilter())
+    assert page.total == 10
+    assert {(row.basis_kind, row.unread) for row in page.rows} == {("beschermingsbewind", 1)}
+    assert page.rows[0].person_id == first_client.id  # the earliest deadline first
+    eva = session.scalars(
+        select(OfficeStaff).where(OfficeStaff.employee_id == demo.EVA_EMPLOYEE_ID)
+    ).one()
+    eva_page = caseload(
+        ctx_for(staff_actor(session, eva, clock.now(), loa="EH3")), CaseloadFilter()
+    )
+    assert eva_page.total == demo.EVA_CLIENTS
+    assert first_client.id in {row.person_id for row in eva_page.rows}
 
     monique = person(session, demo.MONIQUE_BSN)
     sanne = person(session, demo.SANNE_BSN)

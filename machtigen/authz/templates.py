@@ -143,7 +143,7 @@ def _is_stand_in(value: Any, fields_by_stand_in: dict[Any, str]) -> bool:
     return isinstance(value, Hashable) and value in fields_by_stand_in
 
 
-def _split(actor: Any) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
+def _split(actor: Any) -> tuple[tuple[tuple[str, type, Any], ...], dict[str, Any]]:
     """(the fields the query's shape may depend on, the fields that are only values in it)."""
     structural, values = [], {}
     for field in dataclasses.fields(actor):
@@ -153,7 +153,8 @@ def _split(actor: Any) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
         ):
             values[field.name] = value
         else:
-            structural.append((field.name, value))
+            # The type too: 1 == True in Python, not in Polar (``actor.is_admin = true``).
+            structural.append((field.name, type(value), value))
     return tuple(structural), values
 
 

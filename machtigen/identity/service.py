@@ -159,6 +159,6 @@ def staff_actor(
         means=means,
         loa=loa,
         name=staff.name,
-        is_admin=staff.is_admin,
-        office_divides_clients=office is None or office.assigns_clients,
+        is_admin=bool(staff.is_admin),
+        office_divides_clients=office is None or bool(office.assigns_clients),
     )

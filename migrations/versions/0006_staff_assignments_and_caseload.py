@@ -53,7 +53,8 @@ def upgrade() -> None:
         )
 
     # The caseload (benchmarks/caseload.py): the clients' unarchived messages in the order the
-    # policy decides on them, and everything one representative has read.
+    # policy decides on them, everything one representative has read, and a mandate's scope
+    # rows with the columns the policy reads (replacing the plain index on mandate_id).
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index(
             "ix_message_caseload",
@@ -67,9 +68,25 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_message_read_reader", ["reader_id", "reader_kind", "message_id"], unique=False
         )
+    with op.batch_alter_table("mandate_scope", schema=None) as batch_op:
+        batch_op.drop_index("ix_mandate_scope_mandate_id")
+        batch_op.create_index(
+            "ix_mandate_scope_mandate_cover",
+            ["mandate_id"],
+            unique=False,
+            postgresql_include=[
+                "represented_person_id",
+                "service_id",
+                "action",
+                "lapsed_by_measure_id",
+            ],
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mandate_scope", schema=None) as batch_op:
+        batch_op.drop_index("ix_mandate_scope_mandate_cover")
+        batch_op.create_index("ix_mandate_scope_mandate_id", ["mandate_id"], unique=False)
     with op.batch_alter_table("message_read", schema=None) as batch_op:
         batch_op.drop_index("ix_message_read_reader")
     with op.batch_alter_table("message", schema=None) as batch_op:
