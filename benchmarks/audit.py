@@ -33,13 +33,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,7 +53,7 @@ from machtigen.authz.engine import get_authorizer  # noqa: E402
 from machtigen.clients.keys import SigningKey  # noqa: E402
 from machtigen.clock import SystemClock  # noqa: E402
 from machtigen.context import Ctx, Origin  # noqa: E402
-from machtigen.db import make_engine, session_factory  # noqa: E402
+from machtigen.db import make_engine, scratch_database, session_factory  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
 
 ACTIONS = [
@@ -68,22 +66,8 @@ ACTIONS = [
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 
 
-@contextmanager
-def fresh_database(server_url: str, keep: bool) -> Iterator[str]:
-    url = make_url(server_url)
-    name = f"machtigen_bench_audit_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_database(server_url: str, keep: bool):
+    return scratch_database(server_url, "machtigen_bench_audit", keep=keep)
 
 
 def load_people(engine, count: int) -> list[uuid.UUID]:

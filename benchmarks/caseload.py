@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,7 @@ from machtigen.authz.engine import get_authorizer  # noqa: E402
 from machtigen.caseload.service import CaseloadFilter, caseload  # noqa: E402
 from machtigen.clock import FrozenClock  # noqa: E402
 from machtigen.context import Ctx  # noqa: E402
-from machtigen.db import make_engine  # noqa: E402
+from machtigen.db import make_engine, scratch_database  # noqa: E402
 from machtigen.identity.models import OfficeStaff  # noqa: E402
 from machtigen.identity.service import staff_actor  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
@@ -120,22 +120,8 @@ class World:
     services: list[tuple[uuid.UUID, uuid.UUID, str]] = field(default_factory=list)
 
 
-@contextmanager
-def fresh_database(server_url: str, keep: bool) -> Iterator[str]:
-    url = make_url(server_url)
-    name = f"machtigen_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_database(server_url: str, keep: bool):
+    return scratch_database(server_url, "machtigen_bench", keep=keep)
 
 
 def copy_rows(driver: Any, table: str, columns: list[str], rows: Any) -> int:

@@ -30,36 +30,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from machtigen.authz.engine import get_authorizer  # noqa: E402
 from machtigen.clock import SystemClock  # noqa: E402
-from machtigen.db import make_engine, session_factory, transaction  # noqa: E402
+from machtigen.db import make_engine, scratch_database, session_factory, transaction  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
 from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig  # noqa: E402
 from machtigen.notifications.sender import Sender, SenderConfig  # noqa: E402
 
 
-@contextmanager
 def fresh_database(server_url: str, keep: bool):
-    url = make_url(server_url)
-    name = f"machtigen_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        else:
-            print(f"kept database {name}")
-        admin.dispose()
+    return scratch_database(server_url, "machtigen_bench", keep=keep)
 
 
 def copy_rows(raw, table: str, columns: list[str], rows) -> int:

@@ -11,15 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from machtigen.authz.actors import Actor, OperatorActor, RegisterActor
 from machtigen.authz.engine import Authorizer, get_authorizer
 from machtigen.clock import FrozenClock
 from machtigen.context import Ctx, Origin
-from machtigen.db import make_engine
+from machtigen.db import make_engine, scratch_database
 from machtigen.migrate import upgrade
 from tests.factories import T0
 
@@ -30,17 +29,8 @@ def fresh_database(configured: str | None, folder: Path) -> Iterator[str]:
     if not configured or configured.startswith("sqlite"):
         yield f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"
         return
-    url = make_url(configured)
-    name = f"machtigen_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(configured, "machtigen_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
