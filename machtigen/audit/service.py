@@ -8,6 +8,8 @@ INSERT. It never reads another event, locks nothing and hashes nothing; the seal
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import insert
+
 from machtigen.audit.models import AuditEvent
 from machtigen.audit.text import encode_detail, encode_free_text
 from machtigen.authz.actors import StaffActor
@@ -26,26 +28,29 @@ def record(
     object_type: str | None = None,
     object_id: object = None,
     **detail: Any,
-) -> AuditEvent:
+) -> None:
     """Add an audit event to the current transaction: it commits or rolls back with the act."""
     actor = ctx.actor
     if isinstance(actor, StaffActor):
         detail["office_id"] = actor.office_id
     user_agent = ctx.origin.user_agent
-    event = AuditEvent(
-        occurred_at=ctx.clock.now(),
-        action=action,
-        actor_kind=actor.kind,
-        actor_id=str(actor.key),
-        actor_name=encode_free_text(actor.name, NAME_LIMIT),
-        subject_person_id=subject_person_id,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        detail={key: encode_detail(value) for key, value in detail.items()},
-        ip=None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, IP_LIMIT),
-        user_agent=None if user_agent is None else encode_free_text(user_agent, USER_AGENT_LIMIT),
-        means=actor.means,
-        loa=actor.loa,
-    )
-    ctx.session.add(event)
-    return event
+    values = {
+        "occurred_at": ctx.clock.now(),
+        "action": action,
+        "actor_kind": actor.kind,
+        "actor_id": str(actor.key),
+        "actor_name": encode_free_text(actor.name, NAME_LIMIT),
+        "subject_person_id": subject_person_id,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "detail": {key: encode_detail(value) for key, value in detail.items()},
+        "ip": None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, IP_LIMIT),
+        "user_agent": None
+        if user_agent is None
+        else encode_free_text(user_agent, USER_AGENT_LIMIT),
+        "means": actor.means,
+        "loa": actor.loa,
+    }
+    # One INSERT now, not an object for the unit of work: cheaper on the hot path, and the
+    # session's pending rows (the act) are flushed first, so the event follows its act.
+    ctx.session.execute(insert(AuditEvent).values(**values))
