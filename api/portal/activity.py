@@ -7,10 +7,10 @@ trail (``complete`` in the file, every link of the account chain checkable); wit
 they hold what the page shows, each event still with its inclusion proof.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import groupby
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
@@ -121,11 +121,17 @@ class Day:
 
 
 def by_day(entries: Iterable[TrailEntry], lang: str) -> list[Day]:
-    """Newest day first; within a day the visits newest first, told oldest act first."""
-    days = []
-    for day, group in groupby(entries, key=lambda entry: local(entry.occurred_at).date()):
-        days.append(Day(day, list(reversed(narrate(list(group), lang)))))
-    return days
+    """Newest day first; within a day the visits newest first, each told oldest act first.
+
+    Grouped by the day it happened, not by recording order: an event recorded later about
+    an earlier moment (a court register entry, imported history) is shown on its own day.
+    """
+    days: dict[date, list[TrailEntry]] = defaultdict(list)
+    for entry in entries:
+        days[local(entry.occurred_at).date()].append(entry)
+    return [
+        Day(day, list(reversed(narrate(days[day], lang)))) for day in sorted(days, reverse=True)
+    ]
 
 
 @router.get("/activity")

@@ -193,7 +193,7 @@ def test_a_bad_date_is_a_readable_422_that_keeps_what_was_typed(client, db, quer
         assert f'id="{field}-error"' in html
         typed = re.search(rf"{field}=([^&]*)", query).group(1)
         assert f'name="{field}" value="{typed}"' in html
-        assert "Verbeter de datum hierboven" in html
+        assert "Verbeter eerst de datum bij Filteren" in html
         assert "logde u in" not in html
 
 
