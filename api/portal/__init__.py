@@ -7,7 +7,7 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.portal import account, caseload, home, mailbox, mandates, office
+from api.portal import account, activity, caseload, home, mailbox, mandates, office
 from api.portal.page import NotForUnmatched, StepUpNeeded
 from api.web import anonymous_ctx, language, render
 from machtigen.audit.service import record
@@ -17,6 +17,7 @@ ROUTERS = (
     home.router,
     mailbox.router,
     account.router,
+    activity.router,
     mandates.router,
     caseload.router,
     office.router,

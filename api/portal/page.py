@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.i18n import TEXT
 from api.web import Portal, PortalDep, language, render
+from machtigen.audit.trail import may_read_trail
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.context import Ctx
 from machtigen.identity import sessions
@@ -179,6 +180,8 @@ def navigation(page: PortalPage) -> list[NavItem]:
     if subject is not None:
         items.append(NavItem("/portal/inbox", t["nav_inbox"], unread_count(page.ctx, subject)))
         items.append(NavItem("/portal/settings", t["nav_settings"]))
+        if may_read_trail(page.ctx, subject):
+            items.append(NavItem("/portal/activity", t["nav_activity"]))
     if page.own and not page.is_staff:
         items.append(NavItem("/portal/mandates", t["nav_mandates"]))
     if page.own:

@@ -102,6 +102,8 @@ def _write(engine: Engine, values: dict[str, Any], *, wait: bool) -> bool:
             return True
         except (OperationalError, IntegrityError):
             connection.rollback()
+            if sqlite:
+                _end_driver_transaction(connection)
             if wait:
                 raise
             return False
@@ -109,6 +111,14 @@ def _write(engine: Engine, values: dict[str, Any], *, wait: bool) -> bool:
             if sqlite and not wait:
                 connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
                 connection.rollback()
+
+
+def _end_driver_transaction(connection: Connection) -> None:
+    """A COMMIT that SQLite refuses as busy (another connection holds a read lock) leaves
+    its transaction open, and SQLAlchemy's rollback after a failed commit does not reach it."""
+    driver = connection.connection.dbapi_connection
+    if driver is not None and getattr(driver, "in_transaction", False):
+        driver.rollback()
 
 
 def _defer(session: Session, engine: Engine, values: dict[str, Any]) -> None:

@@ -16,13 +16,14 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlmodel import col
 
 from machtigen.accounts.models import Account
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.models import AuditEvent
 from machtigen.audit.service import record
+from machtigen.audit.store import latest_checkpoint
 from machtigen.authz.actors import PersonActor
 from machtigen.context import Ctx
 from machtigen.errors import NotFound
@@ -212,6 +213,33 @@ def trail_actors(ctx: Ctx, person_id: UUID) -> list[TrailActor]:
     }
     names.resolve()
     return sorted((names.finish(actor) for actor in actors.values()), key=lambda a: (a.who, a.name))
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    """How far the person's trail is sealed: what the page says about checking it."""
+
+    sealed_at: datetime | None
+    """When the newest signed checkpoint was made (None: nothing sealed yet)."""
+    pending: int
+    """Events about the person after that checkpoint: recorded, not sealed yet."""
+
+
+def seal_status(ctx: Ctx, person_id: UUID) -> SealStatus:
+    """The newest checkpoint and how many of the person's events came after it."""
+    authorize_trail(ctx, person_id)
+    checkpoint = latest_checkpoint(ctx.session)
+    statement = select(func.count()).where(col(AuditEvent.subject_person_id) == person_id)
+    if checkpoint is not None:
+        statement = statement.where(col(AuditEvent.seq) > checkpoint.last_seq)
+    pending = ctx.session.scalar(statement) or 0
+    return SealStatus(checkpoint.created_at if checkpoint else None, pending)
+
+
+def may_read_trail(ctx: Ctx, person_id: UUID) -> bool:
+    """Whether to offer the trail (a menu item); reading it still authorizes on its own."""
+    account = ctx.session.get(Account, person_id)
+    return account is not None and ctx.is_allowed("read_audit", account)
 
 
 def authorize_trail(ctx: Ctx, person_id: UUID) -> Account:
@@ -441,6 +469,7 @@ def _who_of(person_id: UUID, kind: str, actor_id: str) -> Who:
 __all__ = [
     "KIND_OF_ACTION",
     "Kind",
+    "SealStatus",
     "TrailActor",
     "TrailEntry",
     "TrailFilter",
@@ -448,7 +477,9 @@ __all__ = [
     "Who",
     "authorize_trail",
     "filtered_events",
+    "may_read_trail",
     "read_trail",
+    "seal_status",
     "to_entries",
     "trail_actors",
 ]

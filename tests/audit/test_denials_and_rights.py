@@ -64,6 +64,25 @@ def test_a_denial_is_recorded_although_the_request_rolls_back(sealed_world, tmp_
         engine.dispose()
 
 
+def test_a_denial_in_a_request_that_only_read_is_recorded(sealed_world, tmp_path):
+    """The request holds only a read lock (SQLite then refuses the denial's COMMIT, not its
+    INSERT): the denial is still written, right after the request ends."""
+    with copy_of(sealed_world, tmp_path) as world:
+        engine = world.engine()
+        clock = FrozenClock(f.T0)
+        with pytest.raises(NotFound), transaction(session_factory(engine)) as session:
+            actor = PersonActor(world.other, clock.now(), loa="midden", name="Koen")
+            ctx = Ctx(session, actor, clock, get_authorizer(), Origin("203.0.113.9", "curl"))
+            assert session.get(Person, world.other) is not None
+            accounts.activate(ctx, world.owner, explanation_confirmed=True)
+        with Session(engine) as session:
+            denied = session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "authz.denied")
+            ).all()
+            assert denied == [{"asked": "activate", "outcome": "not_found"}]
+        engine.dispose()
+
+
 def test_the_triggers_refuse_changes_to_audit_rows(sealed_world, tmp_path):
     with copy_of(sealed_world, tmp_path) as world:
         engine = world.engine()

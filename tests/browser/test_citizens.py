@@ -46,6 +46,25 @@ def test_corry_switches_her_mailbox_off(visit, server):
     assert account_of(server, demo.CORRY_BSN).state == AccountState.DEACTIVATED
     visit.shot("deactivated")
 
+    visit.click(page.get_by_role("link", name="Wat is er gebeurd?"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wat is er gebeurd op mijn account?")
+    expect(page.get_by_text(re.compile("zette u uw berichtenbox uit"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Verzegeld en controleerbaar")).to_be_visible()
+    visit.shot("activity")
+    page.get_by_label("Berichtenbox aan of uit").check()
+    visit.click(page.get_by_role("button", name="Toon"))
+    expect(page.get_by_text(re.compile("zette u uw berichtenbox uit"))).to_be_visible()
+    expect(page.get_by_text(re.compile("logde u in"))).to_have_count(0)
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Alleen deze selectie downloaden (JSON)").click()
+    assert started.value.suggested_filename.startswith("berichtenbox-selectie-")
+    page.get_by_label("Vanaf").fill("31-02-2026")
+    visit.click(page.get_by_role("button", name="Toon"))
+    expect(page.get_by_role("alert")).to_contain_text("Vul een datum in zoals 23-11-2026.")
+    expect(page.get_by_label("Vanaf")).to_have_value("31-02-2026")
+    expect(page.get_by_label("Vanaf")).to_have_attribute("aria-invalid", "true")
+    visit.shot("activity-error")
+
 
 def test_koen_opens_his_rdw_message_and_adds_an_email_address(visit, server):
     page = digid(visit, demo.KOEN_BSN)
