@@ -97,7 +97,8 @@ def check_representation(ctx: Ctx, question: CheckQuestion) -> CheckAnswer:
 
     Two statements answer it: one finds the service (as the policy lets this afnemer check
     it), the person and the representative; one asks the policy's basis rules, compiled to
-    SQL once per shape. Only a denial reads the rows again, to say why.
+    SQL once per shape. Only a denial reads the rows again, to say why. The statements read
+    columns, not objects, so they run on the session's connection, past the ORM layer.
     """
     afnemer_id = _afnemer_id(ctx)
     if question.action not in SERVICE_ACTIONS:
@@ -161,16 +162,20 @@ class _Found:
 def _find(ctx: Ctx, afnemer_id: UUID, question: CheckQuestion) -> _Found:
     """The service (only as the policy lets this afnemer check it), person and representative."""
     statement = ctx.authz.rules.get(("mandate_check_find",), lambda: _find_statement(ctx.authz))
-    row = ctx.session.execute(
-        statement,
-        {
-            "afnemer_id": afnemer_id,
-            "service_code": question.service_code,
-            "person_bsn": question.person_bsn,
-            "representative_bsn": question.representative.bsn,
-            "representative_kvk": question.representative.kvk_number,
-        },
-    ).one_or_none()
+    row = (
+        ctx.session.connection()
+        .execute(
+            statement,
+            {
+                "afnemer_id": afnemer_id,
+                "service_code": question.service_code,
+                "person_bsn": question.person_bsn,
+                "representative_bsn": question.representative.bsn,
+                "representative_kvk": question.representative.kvk_number,
+            },
+        )
+        .one_or_none()
+    )
     if row is None:
         raise ServiceNotFound()
     representative = None
@@ -255,7 +260,7 @@ def representation_bases(
         "representative_id": representative_id,
         "at": at,
     }
-    return ctx.session.execute(statement, parameters).all()
+    return ctx.session.connection().execute(statement, parameters).all()
 
 
 def _representative_stand_in(
@@ -345,36 +350,44 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
     """The most specific reason the policy said no, from the rows between these two."""
     assert found.representative is not None
     reasons: list[str] = []
-    mandates: Sequence[Any] = ctx.session.execute(
-        select(
-            col(Mandate.status),
-            col(Mandate.valid_from),
-            col(Mandate.valid_until),
-            col(MandateScope.id).label("scope_id"),
-            col(MandateScope.lapsed_by_measure_id),
+    mandates: Sequence[Any] = (
+        ctx.session.connection()
+        .execute(
+            select(
+                col(Mandate.status),
+                col(Mandate.valid_from),
+                col(Mandate.valid_until),
+                col(MandateScope.id).label("scope_id"),
+                col(MandateScope.lapsed_by_measure_id),
+            )
+            .outerjoin(
+                MandateScope,
+                and_(
+                    col(MandateScope.mandate_id) == col(Mandate.id),
+                    col(MandateScope.service_id) == found.service_id,
+                    col(MandateScope.action) == action,
+                ),
+            )
+            .where(
+                col(Mandate.represented_person_id) == found.person_id,
+                _represented_by(Mandate, found.representative),
+            )
         )
-        .outerjoin(
-            MandateScope,
-            and_(
-                col(MandateScope.mandate_id) == col(Mandate.id),
-                col(MandateScope.service_id) == found.service_id,
-                col(MandateScope.action) == action,
-            ),
-        )
-        .where(
-            col(Mandate.represented_person_id) == found.person_id,
-            _represented_by(Mandate, found.representative),
-        )
-    ).all()
+        .all()
+    )
     reasons.extend(_mandate_reason(row, at) for row in mandates if row.scope_id is not None)
-    measures = ctx.session.execute(
-        select(
-            col(LegalMeasure.kind), col(LegalMeasure.starts_at), col(LegalMeasure.ends_at)
-        ).where(
-            col(LegalMeasure.subject_person_id) == found.person_id,
-            _represented_by(LegalMeasure, found.representative),
+    measures = (
+        ctx.session.connection()
+        .execute(
+            select(
+                col(LegalMeasure.kind), col(LegalMeasure.starts_at), col(LegalMeasure.ends_at)
+            ).where(
+                col(LegalMeasure.subject_person_id) == found.person_id,
+                _represented_by(LegalMeasure, found.representative),
+            )
         )
-    ).all()
+        .all()
+    )
     for measure in measures:
         if measure.starts_at > at:
             reasons.append("measure_not_yet_in_force")
