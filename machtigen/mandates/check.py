@@ -278,33 +278,8 @@ def _basis_statement(
     authz: Authorizer, kind: type[PersonActor] | type[StaffActor], category: str, action: str
 ) -> Select[Any]:
     """Every basis ``representation_basis`` finds, as (basis, mandate id, measure, period)."""
-    scope_params, measure_params = Params(), Params()
-    scope_rule = authz.rules.rule_filter(
-        "representation_basis",
-        _representative_stand_in(kind, scope_params),
-        RepresentationQuery(
-            person_id=scope_params.uuid("person_id"),
-            service_id=scope_params.uuid("service_id"),
-            afnemer_id=scope_params.unused_uuid("afnemer_id"),
-            category=category,
-            action=action,
-        ),
-        result=MandateScope,
-        params=scope_params,
-    )
-    measure_rule = authz.rules.rule_filter(
-        "representation_basis",
-        _representative_stand_in(kind, measure_params),
-        RepresentationQuery(
-            person_id=measure_params.uuid("person_id"),
-            service_id=measure_params.unused_uuid("service_id"),
-            afnemer_id=measure_params.unused_uuid("afnemer_id"),
-            category=category,
-            action=action,
-        ),
-        result=LegalMeasure,
-        params=measure_params,
-    )
+    scope_rule = _basis_rule(authz, kind, category, action, MandateScope)
+    measure_rule = _basis_rule(authz, kind, category, action, LegalMeasure)
     mandate = aliased(Mandate)
     mandates: Any = select(
         literal("voluntary_mandate").label("basis"),
@@ -323,6 +298,30 @@ def _basis_statement(
         col(LegalMeasure.ends_at).label("valid_until"),
     )
     return select(union_all(mandates, measures).subquery())
+
+
+def _basis_rule(
+    authz: Authorizer,
+    kind: type[PersonActor] | type[StaffActor],
+    category: str,
+    action: str,
+    result: type[MandateScope] | type[LegalMeasure],
+) -> Select[Any]:
+    """The ``representation_basis`` filter on one kind of basis row, parametrised; a measure
+    follows the service's category, never its id."""
+    params = Params()
+    service_id = params.uuid("service_id") if result is MandateScope else None
+    query = RepresentationQuery(
+        person_id=params.uuid("person_id"),
+        service_id=service_id or params.unused_uuid("service_id"),
+        afnemer_id=params.unused_uuid("afnemer_id"),
+        category=category,
+        action=action,
+    )
+    actor = _representative_stand_in(kind, params)
+    return authz.rules.rule_filter(
+        "representation_basis", actor, query, result=result, params=params
+    )
 
 
 def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
