@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MACHTIGEN_DATABASE_URL ?= sqlite:///./var/machtigen.db
 
-.PHONY: install run test test-browser lint format check-migrations clean
+.PHONY: install chromium run test test-browser lint format check-migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed
 
+## chromium: Debian's browser for the Playwright tests, installed when missing (needs root)
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 ## run: venv, install, migrate, demo data, serve on http://127.0.0.1:8000 with the development broker
 run: export MACHTIGEN_DEV_BROKER ?= true
 run: export MACHTIGEN_COOKIE_SECURE ?= false
@@ -27,11 +31,11 @@ run: install
 	$(BIN)/machtigen serve --host 127.0.0.1 --port 8000
 
 ## test: the whole suite, browser tests included (MACHTIGEN_TEST_DATABASE_URL picks PostgreSQL; default SQLite)
-test: install
+test: install chromium
 	$(BIN)/pytest
 
 ## test-browser: only the Playwright tests (Debian's /usr/bin/chromium); screenshots in var/screenshots
-test-browser: install
+test-browser: install chromium
 	$(BIN)/pytest tests/browser
 
 lint: install
