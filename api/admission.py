@@ -2,8 +2,8 @@
 
 One pure ASGI layer decides before any database work (README, "Under a flood"):
 
-- a worker serves at most ``max_in_flight`` requests at once (default ``db_pool_size``, so
-  an admitted request never queues for a pooled connection); over it: 503 at once;
+- a worker serves at most ``max_in_flight`` requests at once (default ``db_pool_size`` − 1,
+  so an admitted request never queues for a pooled connection); over it: 503 at once;
 - the places are divided among the callers asking at that moment (in flight, or seen within
   ``admission_activity_seconds``) by weight: a client over its share gets 429 at once,
   whatever the others do, so one afnemer's peak cannot take the places of another;
@@ -17,6 +17,10 @@ One pure ASGI layer decides before any database work (README, "Under a flood"):
 Health endpoints and static files pass untouched. Refusals go through ``api.overload.refuse``.
 The accounting runs on the worker's event loop only, so it needs no lock; sync and async
 endpoints alike hold their place until their response is sent.
+
+The layer stands in front of the whole FastAPI app (``AdmittingApp``), not among its
+middleware: a refusal then costs no FastAPI or Starlette work at all, which is what a retry
+storm is made of. It sets the API's conventional headers on its refusals itself.
 """
 
 import time
@@ -24,7 +28,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import FastAPI
+
 from api.overload import Refusal, Refused, refuse
+from api.v1.middleware import SECURITY_HEADERS
 from api.v1.token_cache import VerifiedTokens
 from machtigen.clock import Clock
 
@@ -151,6 +158,25 @@ PORTAL_BUSY_PAGE = (
 )
 
 
+class AdmittingApp(FastAPI):
+    """FastAPI with an ASGI layer in front of all of it (FastAPI's own per-request work
+    included); without one it is plain FastAPI."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
+
+    async def behind_front(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
+_CONVENTIONAL = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS]
+
+
 class AdmissionControl:
     """The ASGI layer around the app: identify the caller, take a place, give it back."""
 
@@ -162,6 +188,7 @@ class AdmissionControl:
         tokens: VerifiedTokens,
         clock: Clock,
         api_prefix: str,
+        api_version: str = "",
         portal_weight: int = 1,
         exempt_paths: frozenset[str] = frozenset(),
         exempt_prefixes: tuple[str, ...] = (),
@@ -174,6 +201,7 @@ class AdmissionControl:
         self.portal_weight = portal_weight
         self.exempt_paths = exempt_paths
         self.exempt_prefixes = exempt_prefixes
+        self.api_headers = [*_CONVENTIONAL, (b"api-version", api_version.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -188,7 +216,7 @@ class AdmissionControl:
         key, weight, member = self._caller(scope, in_api)
         refusal = self.shares.admit(key, weight, member)
         if refusal is not None:
-            await _answer(send, refuse(refusal), in_api)
+            await self._answer(send, refuse(refusal), in_api)
             return
         try:
             await self.app(scope, receive, send)
@@ -206,6 +234,20 @@ class AdmissionControl:
                 return f"client:{client.client_id}", client.share_weight, None
         return ANONYMOUS, 1, address
 
+    async def _answer(self, send: Send, refused: Refused, in_api: bool) -> None:
+        """problem+json for the API; for pages a short page, always 503 (the visitor did
+        nothing wrong when the portal is full)."""
+        if in_api:
+            status, body = refused.status, refused.problem_body()
+            headers = [(b"content-type", b"application/problem+json"), *self.api_headers]
+        else:
+            status, body = 503, PORTAL_BUSY_PAGE
+            headers = [(b"content-type", b"text/html; charset=utf-8"), *_CONVENTIONAL]
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"retry-after", str(refused.retry_after).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
 
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
@@ -213,24 +255,3 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, token = value.decode("latin-1").partition(" ")
             return token.strip() if scheme.lower() == "bearer" else None
     return None
-
-
-async def _answer(send: Send, refused: Refused, in_api: bool) -> None:
-    """problem+json for the API; for pages a short page, always 503 (the visitor did nothing
-    wrong when the portal is full)."""
-    if in_api:
-        status, body, media = refused.status, refused.problem_body(), b"application/problem+json"
-    else:
-        status, body, media = 503, PORTAL_BUSY_PAGE, b"text/html; charset=utf-8"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", media),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(refused.retry_after).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -10,6 +10,7 @@ import json
 import random
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Refusal(StrEnum):
@@ -93,13 +94,13 @@ class Refused:
 
     def problem_body(self) -> bytes:
         """The RFC 9457 document, as bytes for a pure ASGI answer."""
-        document = {
-            "type": "about:blank",
-            "status": self.status,
-            "title": self.title,
-            "detail": self.detail,
-        }
-        return json.dumps(document, separators=(",", ":")).encode()
+        return _problem_body(self.status, self.title, self.detail)
+
+
+@lru_cache(maxsize=64)
+def _problem_body(status: int, title: str, detail: str) -> bytes:
+    document = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def refuse(reason: Refusal, *, wait_at_least: int = 0, detail: str | None = None) -> Refused:

@@ -282,9 +282,17 @@ def kind_of(status: int, body: bytes) -> str:
 # --- the load: afnemer A (a flood), afnemer B (steady) and the health probes ------------------
 
 
+def backoff(retry_after: float, refusals_in_a_row: int, rng: random.Random) -> float:
+    """The README's retry policy: wait Retry-After, plus a random extra (full jitter) whose
+    ceiling doubles with each refusal in a row, from 0.5 s up to 30 s."""
+    ceiling = min(30.0, 0.5 * 2 ** (refusals_in_a_row - 1))
+    return retry_after + rng.uniform(0, ceiling)
+
+
 def flood(port, token, bodies, connections, start, seconds, honour_retry_after, out):
     """Afnemer A: ``connections`` connections, each sending the next request as soon as the
-    last was answered; a refused one waits Retry-After first when ``honour_retry_after``."""
+    last was answered. ``honour_retry_after``: a refused request is retried as the README
+    asks (``backoff``); otherwise at once, as a retry storm does."""
 
     async def main() -> list[tuple[float, str, float]]:
         samples: list[tuple[float, str, float]] = []
@@ -293,6 +301,7 @@ def flood(port, token, bodies, connections, start, seconds, honour_retry_after, 
         async def one_connection(number: int) -> None:
             connection = Connection(port)
             rng = random.Random(number)
+            refused = 0
             while time.time() < stop:
                 raw = post(CHECK_PATH, bodies[rng.randrange(len(bodies))], token)
                 sent = time.time()
@@ -302,8 +311,10 @@ def flood(port, token, bodies, connections, start, seconds, honour_retry_after, 
                 except (OSError, TimeoutError, asyncio.IncompleteReadError):
                     status, headers, kind = 0, {}, "error"
                 samples.append((sent - start, kind, (time.time() - sent) * 1000))
-                if status in (429, 503) and honour_retry_after:
-                    await asyncio.sleep(min(float(headers.get("retry-after", 1)), stop - sent))
+                refused = refused + 1 if status in (429, 503) else 0
+                if refused and honour_retry_after:
+                    wait = backoff(float(headers.get("retry-after", 1)), refused, rng)
+                    await asyncio.sleep(max(0.0, min(wait, stop - time.time())))
                 elif status == 0:
                     await asyncio.sleep(0.05)
             connection.close()

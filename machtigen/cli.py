@@ -60,7 +60,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         proxy_headers=True,
-        http="api.server:NoDelayH11Protocol",
+        http="api.server:NoDelayHttpToolsProtocol",
+        loop="uvloop",
         timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
     )
 

@@ -15,9 +15,9 @@ class Settings(BaseSettings):
 
     # The database pool of each worker process (README, "Sizing"). Every pool the service
     # opens for requests (SQLAlchemy's, and any async pool) takes these same values.
-    db_pool_size: int = Field(default=5, ge=1, le=200)
-    """Connections each worker keeps open; also the default of ``max_in_flight``."""
-    db_max_overflow: int = Field(default=5, ge=0, le=200)
+    db_pool_size: int = Field(default=4, ge=1, le=200)
+    """Connections each worker keeps open; ``max_in_flight`` is one less by default."""
+    db_max_overflow: int = Field(default=4, ge=0, le=200)
     """Extra connections a worker may open for a moment above ``db_pool_size``."""
     db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=1.0)
     """The longest a request waits for a pooled connection; then it gets 503 + Retry-After."""
@@ -26,7 +26,9 @@ class Settings(BaseSettings):
 
     # Admission control before any database work (issue 11; README, "Under a flood").
     max_in_flight: int | None = Field(default=None, ge=1)
-    """Requests one worker serves at once; unset: ``db_pool_size``. Over it: 503 at once."""
+    """Requests one worker serves at once; over it: 503 at once. Unset: ``db_pool_size`` − 1,
+    so that every admitted request has its pooled connection and one is left for a request
+    that needs a second (a denial's audit event is written on its own connection)."""
     admission_reserve: int = Field(default=1, ge=0)
     """Places one client can never take alone, so that another client always gets in."""
     admission_activity_seconds: float = Field(default=1.0, gt=0)

@@ -37,8 +37,10 @@ def test_a_full_worker_refuses_at_once_but_health_and_static_files_pass(engine, 
         assert shares.in_flight == 0
 
 
-def test_the_default_capacity_is_the_pool_size(database_url):
+def test_the_default_capacity_is_derived_from_the_pool_size(database_url):
     app = create_app(Settings(database_url=database_url, db_pool_size=7))
-    assert app.state.admission.capacity == 7
+    assert app.state.admission.capacity == 6
+    app = create_app(Settings(database_url=database_url, db_pool_size=1))
+    assert app.state.admission.capacity == 1
     app = create_app(Settings(database_url=database_url, db_pool_size=7, max_in_flight=3))
     assert app.state.admission.capacity == 3
