@@ -9,6 +9,8 @@ One pure ASGI layer decides before any database work (README, "Under a flood"):
   whatever the others do, so one afnemer's peak cannot take the places of another;
 - one client alone never takes the last ``admission_reserve`` places, so that a client that
   starts asking while another floods finds a place at once;
+- a client this worker alone has already counted over its requests-per-second rate gets 429
+  at once too (``RateLimiter.over_rate_here``); the shared count stays with the endpoint;
 - callers are identified without I/O: a machine client by an access token this worker
   verified before (``api/v1/token_cache.py``), with the weight an operator gave it; every
   other API caller shares one group with a place per address at least; the portal and login
@@ -46,6 +48,8 @@ ANONYMOUS = "anonymous"
 a token's first request, a wrong token): a share of weight 1, divided per address."""
 PORTAL = "portal"
 """The group of portal and login requests, divided per address."""
+CLIENT = "client:"
+"""Before a machine client's id: the callers known by their access token."""
 
 
 @dataclass(slots=True)
@@ -189,6 +193,7 @@ class AdmissionControl:
         clock: Clock,
         api_prefix: str,
         api_version: str = "",
+        over_rate: Callable[[str], int | None] | None = None,
         portal_weight: int = 1,
         exempt_paths: frozenset[str] = frozenset(),
         exempt_prefixes: tuple[str, ...] = (),
@@ -202,6 +207,7 @@ class AdmissionControl:
         self.exempt_paths = exempt_paths
         self.exempt_prefixes = exempt_prefixes
         self.api_headers = [*_CONVENTIONAL, (b"api-version", api_version.encode())]
+        self.over_rate = over_rate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -214,6 +220,11 @@ class AdmissionControl:
             return
         in_api = path.startswith(self.api_prefix)
         key, weight, member = self._caller(scope, in_api)
+        if member is None and self.over_rate is not None:
+            wait = self.over_rate(key.removeprefix(CLIENT))
+            if wait is not None:
+                await self._answer(send, refuse(Refusal.RATE_LIMITED, wait_at_least=wait), True)
+                return
         refusal = self.shares.admit(key, weight, member)
         if refusal is not None:
             await self._answer(send, refuse(refusal), in_api)
@@ -231,7 +242,7 @@ class AdmissionControl:
         if token:
             client = self.tokens.get(token, self.clock.now().timestamp())
             if client is not None:
-                return f"client:{client.client_id}", client.share_weight, None
+                return CLIENT + client.client_id, client.share_weight, None
         return ANONYMOUS, 1, address
 
     async def _answer(self, send: Send, refused: Refused, in_api: bool) -> None:

@@ -52,8 +52,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_problem_handlers(app)
     install_page_handlers(app)
     app.include_router(health.router)
-    install_admission(app, settings)
     install_api_v1(app, settings)
+    install_admission(app, settings)
     app.include_router(auth_routes.router)
     install_portal(app)
     install_assets(app)
@@ -79,6 +79,7 @@ def install_admission(app: AdmittingApp, settings: Settings) -> None:
         clock=app.state.clock,
         api_prefix=PREFIX,
         api_version=API_VERSION,
+        over_rate=app.state.rate_limiter.over_rate_here,
         portal_weight=settings.portal_weight,
         exempt_paths=health.HEALTH_PATHS | {f"{PREFIX}/openapi.json"},
         exempt_prefixes=tuple(f"{prefix}/" for prefix in MOUNTS),

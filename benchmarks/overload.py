@@ -381,6 +381,8 @@ class Run:
     b: list[tuple[float, str, float]]
     live: list[tuple[float, str, float]]
     ready: list[tuple[float, str, float]]
+    a_resent: int = 0
+    b_resent: int = 0
 
 
 def run_load(port, tokens, bodies, seconds, *, connections=0, honour=True, during=None) -> Run:
@@ -408,12 +410,14 @@ def run_load(port, tokens, bodies, seconds, *, connections=0, honour=True, durin
     a_samples, a_resent = a_out.get(timeout=seconds + 60) if connections else ([], 0)
     for worker in workers:
         worker.join(timeout=30)
-    if a_resent + b_resent:
-        print(
-            f"  (sent again on a fresh connection after a closed keep-alive one:"
-            f" A {a_resent}, B {b_resent})"
-        )
-    return Run(a_samples, steady_result["b"], steady_result["live"], steady_result["ready"])
+    return Run(
+        a_samples,
+        steady_result["b"],
+        steady_result["live"],
+        steady_result["ready"],
+        a_resent,
+        b_resent,
+    )
 
 
 # --- the server, Redis and the proxy ----------------------------------------------------------
@@ -677,6 +681,15 @@ def report_a(run: Run, seconds: float, label: str) -> None:
         f"  A's refusals: p50 {pct(refused, 0.5):.1f} ms, p99 {pct(refused, 0.99):.1f} ms,"
         f" max {max(refused or [0]):.1f} ms"
     )
+    for kind in sorted(REFUSALS):
+        some = latencies(run.a, {kind})
+        if some:
+            print(
+                f"    {kind}: {len(some)}, p50 {pct(some, 0.5):.1f} ms,"
+                f" p99 {pct(some, 0.99):.1f} ms"
+            )
+    if run.a_resent:
+        print(f"  A sent {run.a_resent} again on a fresh connection (keep-alive closed meanwhile)")
     failed = [kind for _, kind, _ in run.a + run.b if kind == "error" or kind.startswith("50")]
     failed = [kind for kind in failed if not kind.startswith("503")]
     verdict(f"{label} no 500 (nor a dropped connection)", f"{len(failed)}", not failed)

@@ -8,6 +8,11 @@ A failing Redis degrades the limits but never switches them off: every call has 
 connect and socket timeout and no retries, so a slow Redis adds at most that timeout; after a
 few consecutive failures a circuit breaker opens and the limits are counted in this process
 (each worker then limits on its own) until a trial call finds Redis back.
+
+Every request is also counted in this process. The count of one worker can only be lower
+than the shared one, so a client already over its rate here is over it everywhere:
+admission control asks ``over_rate_here`` and refuses such a client at once, without I/O
+(a flood's refusals then cost no Redis call and no thread).
 """
 
 import logging
@@ -155,26 +160,36 @@ class RateLimiter:
         name their own ``scope`` and ``limit`` so that their counters stay apart."""
         self.check(rate(limit) if limit else self._per_ip, scope, ip)
 
-    def check(self, item: RateLimitItem, *keys: str) -> None:
-        """Count one request against ``item`` for ``keys``; ``RateLimited`` when over it."""
-        limiter = self._limiter_for_this_call()
-        try:
-            allowed = limiter.hit(item, *keys)
-            reset = None if allowed else limiter.get_window_stats(item, *keys).reset_time
-        except Exception:
-            self._store_failed()
-            allowed = self._local.hit(item, *keys)
-            reset = None if allowed else self._local.get_window_stats(item, *keys).reset_time
-        else:
-            if limiter is not self._local:
-                self.breaker.succeeded()
-        if reset is not None:
-            raise RateLimited(max(1, math.ceil(reset - time.time())))
+    def over_rate_here(self, client_id: str) -> int | None:
+        """Seconds until the window resets when this process alone has already counted the
+        client's whole rate (so it is over it everywhere); else None. No I/O."""
+        if self._local.test(self._per_client, "client", client_id):
+            return None
+        reset = self._local.get_window_stats(self._per_client, "client", client_id).reset_time
+        return max(1, math.ceil(reset - time.time()))
 
-    def _limiter_for_this_call(self) -> SlidingWindowCounterRateLimiter:
+    def check(self, item: RateLimitItem, *keys: str) -> None:
+        """Count one request against ``item`` for ``keys``; ``RateLimited`` when over it.
+
+        Counted here always (the fallback's counts are then warm when Redis fails) and in
+        Redis while the breaker lets calls through; Redis decides while it answers."""
+        allowed = self._local.hit(item, *keys)
+        decided_by = self._local
         if self._shared is not None and self.breaker.allow():
-            return self._shared
-        return self._local
+            try:
+                allowed = self._shared.hit(item, *keys)
+                decided_by = self._shared
+            except Exception:  # any store failure: the count here decides
+                self._store_failed()
+            else:
+                self.breaker.succeeded()
+        if allowed:
+            return
+        try:
+            reset = decided_by.get_window_stats(item, *keys).reset_time
+        except Exception:  # the store failed between the two calls
+            reset = self._local.get_window_stats(item, *keys).reset_time
+        raise RateLimited(max(1, math.ceil(reset - time.time())))
 
     def _store_failed(self) -> None:
         log.debug("rate-limit store call failed", exc_info=True)

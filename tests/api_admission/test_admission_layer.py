@@ -163,3 +163,28 @@ async def test_health_paths_pass_while_the_worker_is_full(layer):
     held.go.set()
     for task in holders:
         assert (await task).status_code == 200
+
+
+async def test_a_client_over_its_rate_here_is_refused_before_the_app():
+    held = HeldApp()
+    held.go.set()
+    tokens = VerifiedTokens()
+    tokens.remember(TOKEN_A, identity("a"))
+    tokens.remember(TOKEN_B, identity("b"))
+    app = AdmissionControl(
+        held,
+        shares=Shares(capacity=4),
+        tokens=tokens,
+        clock=FrozenClock(T0),
+        api_prefix="/api/v1",
+        over_rate=lambda client_id: 7 if client_id == "a" else None,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        refused = await client.post("/api/v1/x", headers=bearer(TOKEN_A))
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 7
+        assert refused.json()["title"] == "Too many requests"
+        assert held.started == 0
+        assert (await client.post("/api/v1/x", headers=bearer(TOKEN_B))).status_code == 200
+        assert held.started == 1

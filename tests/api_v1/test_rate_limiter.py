@@ -182,3 +182,31 @@ def test_a_breaker_allows_one_trial_at_a_time():
     assert breaker.allow()
     breaker.succeeded()
     assert not breaker.is_open and breaker.allow()
+
+
+def test_a_client_over_its_rate_in_this_process_is_known_without_asking_redis():
+    with silent_peer() as frozen:
+        limiter = limiter_on(f"redis://127.0.0.1:{frozen.port}/0", breaker_failures=100)
+        assert limiter.over_rate_here("a") is None
+        limiter.check_client("a")
+        limiter.check_client("a")
+        asked = frozen.connections
+        wait = limiter.over_rate_here("a")
+        assert wait is not None and 1 <= wait <= 60
+        assert limiter.over_rate_here("b") is None
+        assert frozen.connections == asked, "no I/O"
+
+
+def test_one_workers_count_never_refuses_what_the_shared_count_allows():
+    """Two workers each see one of a client's two requests: neither says it is over here,
+    although together it has used its rate (the shared check says so)."""
+    with redis_server() as url:
+        prefix = f"test-{uuid.uuid4().hex}"
+        worker_1 = RateLimiter("2/minute", "5/minute", url, key_prefix=prefix)
+        worker_2 = RateLimiter("2/minute", "5/minute", url, key_prefix=prefix)
+        worker_1.check_client("a")
+        worker_2.check_client("a")
+        assert worker_1.over_rate_here("a") is None
+        assert worker_2.over_rate_here("a") is None
+        with pytest.raises(RateLimited):
+            worker_1.check_client("a")
