@@ -63,6 +63,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         http="api.server:NoDelayHttpToolsProtocol",
         loop="uvloop",
         timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+        access_log=settings.access_log,
     )
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     """The portal's and login's weight in the fair share, beside each machine client's."""
     worker_healthcheck_timeout_seconds: int = Field(default=60, ge=1)
     """How long uvicorn's supervisor waits for a worker's answer before it kills it."""
+    access_log: bool = False
+    """uvicorn's access log, a line per request. Off by default: under a flood it more than
+    doubles what each refused request costs a worker (``benchmarks/overload.py``)."""
     untick_transition_days: int = 21
     """Days between unticking an afnemer and delivery going to paper (DOMAIN.md rule 3)."""
 
