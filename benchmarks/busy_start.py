@@ -69,8 +69,10 @@ def answers(port: int) -> bool:
 
 
 def workers_of(parent: int) -> list[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{parent}/task/{parent}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
 def trial(database: Path, folder: Path, timeout: int, limit: float) -> None:
@@ -125,11 +127,13 @@ def main() -> None:
     subprocess.run([str(ROOT / ".venv/bin/machtigen"), "migrate"], cwd=ROOT, env=env, check=True)
     hogs = []
     try:
-        while os.getloadavg()[0] < args.load and len(hogs) < 24:
-            hog = multiprocessing.Process(target=spin, daemon=True)
-            hog.start()
-            hogs.append(hog)
-            time.sleep(4)
+        for _ in range(3):  # the load average follows the runnable processes over a minute
+            missing = round(args.load - os.getloadavg()[0])
+            for _ in range(max(0, min(missing, 24 - len(hogs)))):
+                hog = multiprocessing.Process(target=spin, daemon=True)
+                hog.start()
+                hogs.append(hog)
+            time.sleep(30)
         print(f"{len(hogs)} busy-loop processes; load average {os.getloadavg()[0]:.1f}")
         for timeout in (int(value) for value in args.timeouts.split(",")):
             trial(database, folder, timeout, args.limit)
