@@ -15,9 +15,9 @@ class Settings(BaseSettings):
 
     # The database pool of each worker process (README, "Sizing"). Every pool the service
     # opens for requests (SQLAlchemy's, and any async pool) takes these same values.
-    db_pool_size: int = Field(default=4, ge=1, le=200)
+    db_pool_size: int = Field(default=5, ge=1, le=200)
     """Connections each worker keeps open; ``max_in_flight`` is one less by default."""
-    db_max_overflow: int = Field(default=4, ge=0, le=200)
+    db_max_overflow: int = Field(default=5, ge=0, le=200)
     """Extra connections a worker may open for a moment above ``db_pool_size``."""
     db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=1.0)
     """The longest a request waits for a pooled connection; then it gets 503 + Retry-After."""
