@@ -178,6 +178,17 @@ def error_page(
     return render(request, "error.html", lang, status_code, message=message, title=title, **chrome)
 
 
+def database_unavailable_page(request: Request) -> Response:
+    """503 with Retry-After, without the logged-in frame (that would need the database)."""
+    from api.overload import Refusal, refuse
+
+    refused = refuse(Refusal.DATABASE_UNAVAILABLE)
+    lang = language(request)
+    response = render(request, "error.html", lang, 503, message=TEXT[lang]["error_503"])
+    response.headers.update(refused.headers)
+    return response
+
+
 def _logged_in_chrome(request: Request) -> dict[str, Any]:
     """Who is logged in and whom they act for, read (never written) in a separate session.
 
@@ -235,6 +246,14 @@ def install_page_handlers(app: Any) -> None:
         if not is_page(request):
             return await problems.invalid_problem(request, error)
         return error_page(request, 422, TEXT[language(request)]["error_form_unreadable"])
+
+    async def _database_unavailable(request: Request, error: Exception) -> Response:
+        if not is_page(request):
+            return await problems.database_unavailable_problem(request, error)
+        return database_unavailable_page(request)
+
+    for database_error in problems.DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(database_error, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

@@ -44,7 +44,12 @@ def demo_data() -> None:
 @click.option("--port", default=None, type=int, help="Port (default MACHTIGEN_PORT or 8000).")
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the API and portal with uvicorn."""
+    """Serve the API and portal with uvicorn.
+
+    With several workers, uvicorn's supervisor pings each one and kills a worker that does
+    not answer within ``MACHTIGEN_WORKER_HEALTHCHECK_TIMEOUT_SECONDS`` (uvicorn's own default
+    of 5 s killed workers that were merely slow to start on a busy machine).
+    """
     import uvicorn
 
     settings = get_settings()
@@ -55,7 +60,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         proxy_headers=True,
-        http="api.server:NoDelayH11Protocol",
+        http="api.server:NoDelayHttpToolsProtocol",
+        loop="uvloop",
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+        access_log=settings.access_log,
     )
 
 

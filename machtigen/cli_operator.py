@@ -19,7 +19,7 @@ from sqlmodel import col
 from machtigen.afnemers.models import Afnemer, ServiceCategory
 from machtigen.authz.actors import AfnemerRegistry, OperatorActor
 from machtigen.authz.engine import get_authorizer
-from machtigen.clients.models import ApiClient, ClientKind
+from machtigen.clients.models import MAX_SHARE_WEIGHT, ApiClient, ClientKind
 from machtigen.clock import SystemClock
 from machtigen.config import get_settings
 from machtigen.context import Ctx, Origin
@@ -134,10 +134,27 @@ def register(operator: str, client_id: str, kind: str, jwks_file: Path) -> None:
     click.echo(f"client {client_id} registered ({registered})")
 
 
+@clients.command("set-weight")
+@operator_option
+@click.option("--client-id", required=True, help="An afnemer's OIN, or the register's id.")
+@click.option(
+    "--weight",
+    required=True,
+    type=int,
+    help=f"1 to {MAX_SHARE_WEIGHT}: its share of a full worker against a client of weight 1.",
+)
+def set_weight(operator: str, client_id: str, weight: int) -> None:
+    """Give a client its weight in the fair share (with its next access token)."""
+    from machtigen.clients.service import set_share_weight
+
+    _run(operator, lambda ctx: set_share_weight(ctx, client_id=client_id, weight=weight))
+    click.echo(f"client {client_id} has weight {weight} from its next access token on")
+
+
 @clients.command("list")
 @operator_option
 def list_clients(operator: str) -> None:
-    """The registered clients, their kind, state and key ids."""
+    """The registered clients, their kind, state, weight and key ids."""
 
     def act(ctx: Ctx) -> list[ApiClient]:
         ctx.authorize("configure", AfnemerRegistry())
@@ -147,7 +164,9 @@ def list_clients(operator: str) -> None:
     for client in _run(operator, act):
         kids = ",".join(str(key.get("kid")) for key in client.jwks.get("keys", []))
         state = "active" if client.active else "inactive"
-        click.echo(f"{client.client_id}\t{client.kind}\t{state}\tkeys {kids}")
+        click.echo(
+            f"{client.client_id}\t{client.kind}\t{state}\tweight {client.share_weight}\tkeys {kids}"
+        )
 
 
 def _afnemer_id(ctx: Ctx, oin: str) -> UUID:

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -11,6 +12,34 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/machtigen.db"
     host: str = "127.0.0.1"
     port: int = 8000
+
+    # The database pool of each worker process (README, "Sizing"). Every pool the service
+    # opens for requests (SQLAlchemy's, and any async pool) takes these same values.
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    """Connections each worker keeps open; ``max_in_flight`` is one less by default."""
+    db_max_overflow: int = Field(default=5, ge=0, le=200)
+    """Extra connections a worker may open for a moment above ``db_pool_size``."""
+    db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=1.0)
+    """The longest a request waits for a pooled connection; then it gets 503 + Retry-After."""
+    db_statement_timeout_ms: int = Field(default=5_000, ge=0)
+    """PostgreSQL ``statement_timeout`` for the web workers' connections (0: none)."""
+
+    # Admission control before any database work (issue 11; README, "Under a flood").
+    max_in_flight: int | None = Field(default=None, ge=1)
+    """Requests one worker serves at once; over it: 503 at once. Unset: ``db_pool_size`` − 1,
+    so that every admitted request has its pooled connection and one is left for a request
+    that needs a second (a denial's audit event is written on its own connection)."""
+    admission_reserve: int = Field(default=1, ge=0)
+    """Places one client can never take alone, so that another client always gets in."""
+    admission_activity_seconds: float = Field(default=1.0, gt=0)
+    """A client counts as asking for this long after its last request (the fair share)."""
+    portal_weight: int = Field(default=1, ge=1, le=1000)
+    """The portal's and login's weight in the fair share, beside each machine client's."""
+    worker_healthcheck_timeout_seconds: int = Field(default=60, ge=1)
+    """How long uvicorn's supervisor waits for a worker's answer before it kills it."""
+    access_log: bool = False
+    """uvicorn's access log, a line per request. Off by default: under a flood it more than
+    doubles what each refused request costs a worker (``benchmarks/overload.py``)."""
     untick_transition_days: int = 21
     """Days between unticking an afnemer and delivery going to paper (DOMAIN.md rule 3)."""
 
@@ -65,6 +94,12 @@ class Settings(BaseSettings):
     access_token_seconds: int = 300
     redis_url: str | None = None
     """Shared rate-limit counters across workers; unset: counters in memory, per process."""
+    redis_timeout_seconds: float = Field(default=0.05, gt=0, le=0.05)
+    """Connect and socket timeout of the limiter's Redis calls: a slow Redis adds at most this."""
+    redis_breaker_failures: int = Field(default=3, ge=1)
+    """Consecutive Redis failures that open the circuit breaker (in-process limits meanwhile)."""
+    redis_breaker_reset_seconds: float = Field(default=5.0, gt=0)
+    """How long the breaker stays open before one call tries Redis again."""
     rate_limit_per_client: str = "100/second"
     """Each machine client's fair share (the `limits` notation); a flood gets 429 + Retry-After."""
     token_rate_limit_per_ip: str = "30/second"  # noqa: S105 - a rate, not a secret

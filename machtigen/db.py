@@ -3,12 +3,15 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from machtigen.config import Settings
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -36,7 +39,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+CONNECT_TIMEOUT_SECONDS = 2
+"""libpq's connect_timeout (it treats anything under 2 s as 2 s): a database host that drops
+packets costs a request this long at most, instead of the operating system's TCP timeout."""
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; ``statement_timeout_ms`` bounds every statement on PostgreSQL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _make_sqlite_transactional(engine)
@@ -46,10 +55,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # EXISTS per row) look expensive to the planner, and JIT then adds 70 ms to 1 s to a
         # query that runs in a few milliseconds (benchmarks/caseload.py, EXPLAIN ANALYZE).
         connect_args = dict(kwargs.pop("connect_args", {}))
-        options = connect_args.get("options", "")
-        connect_args["options"] = f"{options} -c jit=off".strip()
+        options = connect_args.get("options", "") + " -c jit=off"
+        if statement_timeout_ms:
+            options += f" -c statement_timeout={int(statement_timeout_ms)}"
+        connect_args["options"] = options.strip()
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
         kwargs["connect_args"] = connect_args
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_web_engine(settings: "Settings") -> Engine:
+    """The request path's engine: the pool sized and bounded by the ``db_*`` settings.
+
+    A request waits at most ``db_pool_timeout_seconds`` for a connection; then SQLAlchemy
+    raises its ``TimeoutError``, which the API answers with 503 and Retry-After.
+    """
+    return make_engine(
+        settings.database_url,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

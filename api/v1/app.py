@@ -53,6 +53,11 @@ _ERRORS = {
     "422": "The body does not match the schema",
     "429": "This client's share is used up; see Retry-After",
     "500": "An unexpected error",
+    "503": "The service is at capacity or its database is unavailable; see Retry-After",
+}
+_RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying (with jitter; back off exponentially)",
+    "schema": {"type": "integer", "minimum": 1},
 }
 _VERSION_HEADER = {
     "description": "The full version of this API",
@@ -121,7 +126,7 @@ def _conform(document: dict[str, Any], token_url: str) -> dict[str, Any]:
             for code, response in responses.items():
                 if code.startswith(("2", "3")):
                     response.setdefault("headers", {})["API-Version"] = deepcopy(_VERSION_HEADER)
-            codes = ["400", "406", "413", "415", "422", "429", "500"]
+            codes = ["400", "406", "413", "415", "422", "429", "500", "503"]
             if path != "/oauth2/token":
                 codes += ["401", "403", "404"]
                 operation["security"] = [{"clientCredentials": []}]
@@ -134,10 +139,13 @@ def _conform(document: dict[str, Any], token_url: str) -> dict[str, Any]:
                 codes.remove("413")
                 codes.remove("415")
             for code in sorted(codes):
+                headers = {"API-Version": deepcopy(_VERSION_HEADER)}
+                if code in ("429", "503"):
+                    headers["Retry-After"] = deepcopy(_RETRY_AFTER_HEADER)
                 responses[code] = {
                     "description": _ERRORS[code],
                     "content": deepcopy(problem_content),
-                    "headers": {"API-Version": deepcopy(_VERSION_HEADER)},
+                    "headers": headers,
                 }
     return document
 
@@ -149,7 +157,12 @@ def install_api_v1(app: FastAPI, settings: Settings) -> None:
     app.state.token_config = config
     app.state.access_token_issuer = config.access_token_issuer()
     app.state.rate_limiter = RateLimiter(
-        settings.rate_limit_per_client, settings.token_rate_limit_per_ip, settings.redis_url
+        settings.rate_limit_per_client,
+        settings.token_rate_limit_per_ip,
+        settings.redis_url,
+        timeout_seconds=settings.redis_timeout_seconds,
+        breaker_failures=settings.redis_breaker_failures,
+        breaker_reset_seconds=settings.redis_breaker_reset_seconds,
     )
     app.mount(PREFIX, build_v1(app.state, settings.public_url))
     app.add_middleware(

@@ -1,5 +1,8 @@
 """Who is calling: a bearer access token of ours, then the client's rate limit, then its Ctx.
 
+A token verified once is looked up in ``state.verified_tokens`` until it expires (admission
+control reads the same map to find the caller's share before any database work).
+
 Dependencies that do no I/O are ``async`` so they run on the event loop instead of costing
 a thread-pool hop each; token verification and the (possibly Redis) limiter stay sync.
 """
@@ -10,7 +13,7 @@ from fastapi import Depends, Request
 
 from api.deps import SessionDep
 from machtigen.clients.models import ClientKind
-from machtigen.clients.service import ClientIdentity, authenticate
+from machtigen.clients.service import ClientIdentity, verified_access_token
 from machtigen.context import Ctx, Origin
 from machtigen.errors import Forbidden
 from machtigen.identity.tokens import InvalidToken
@@ -28,7 +31,12 @@ def current_client(
     request: Request, token: Annotated[str, Depends(_bearer_token)]
 ) -> ClientIdentity:
     state = request.app.state
-    identity = authenticate(token, state.access_token_issuer, state.clock.now())
+    now = state.clock.now()
+    identity = state.verified_tokens.get(token, now.timestamp())
+    if identity is None:
+        verified = verified_access_token(token, state.access_token_issuer, now)
+        state.verified_tokens.remember(token, verified)
+        identity = verified.client
     state.rate_limiter.check_client(identity.client_id)
     return identity
 

@@ -5,10 +5,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, PrimaryKeyConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from machtigen.models_base import enum_field, foreign_key, id_field, moment
+
+MAX_SHARE_WEIGHT = 100
+"""The largest weight an operator can give a client: 100 times the share of a client of 1."""
 
 
 class ClientKind(StrEnum):
@@ -24,6 +27,11 @@ class ApiClient(SQLModel, table=True):
     """
 
     __tablename__ = "api_client"
+    __table_args__ = (
+        CheckConstraint(
+            f"share_weight BETWEEN 1 AND {MAX_SHARE_WEIGHT}", name="api_client_share_weight"
+        ),
+    )
 
     id: UUID = id_field()
     client_id: str = Field(max_length=64, unique=True)
@@ -31,6 +39,9 @@ class ApiClient(SQLModel, table=True):
     afnemer_id: UUID | None = foreign_key("afnemer.id", nullable=True)
     jwks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     active: bool = True
+    share_weight: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """The client's weight in the fair share of a full worker (``machtigen clients
+    set-weight``); it travels in the client's access tokens, so admission needs no query."""
     created_at: datetime = moment()
 
 

@@ -24,11 +24,12 @@ from machtigen.afnemers.models import Afnemer
 from machtigen.audit.service import record
 from machtigen.authz.actors import AfnemerActor, AfnemerRegistry, RegisterActor
 from machtigen.authz.engine import Authorizer
-from machtigen.clients.errors import ClientAlreadyRegistered, InvalidClient
+from machtigen.clients.errors import ClientAlreadyRegistered, ClientNotFound, InvalidClient
 from machtigen.clients.keys import ACCESS_TOKEN_TYP, ApiTokenConfig
-from machtigen.clients.models import ApiClient, ClientKind, UsedAssertion
+from machtigen.clients.models import MAX_SHARE_WEIGHT, ApiClient, ClientKind, UsedAssertion
 from machtigen.clock import Clock
 from machtigen.context import Ctx, Origin
+from machtigen.errors import InvalidInput
 from machtigen.identity.tokens import (
     REQUIRED_CLAIMS,
     InvalidToken,
@@ -55,6 +56,8 @@ class ClientIdentity:
     kind: ClientKind
     afnemer_id: UUID | None
     name: str = ""
+    share_weight: int = 1
+    """Its weight in the fair share of a full worker (admission control)."""
 
     def actor(self, at: datetime) -> AfnemerActor | RegisterActor:
         if self.kind == ClientKind.AFNEMER:
@@ -179,9 +182,23 @@ def issue_access_token(
 def authenticate(token: str, trusted: TrustedIssuer, now: datetime) -> ClientIdentity:
     """The client an access token of ours was issued to, or ``InvalidToken``.
 
-    The token carries the client's kind and afnemer, so no database read is needed per call;
-    deactivating a client takes effect when its current token expires (five minutes).
+    The token carries the client's kind, afnemer and share weight, so no database read is
+    needed per call; deactivating a client (or a new weight) takes effect when its current
+    token expires (five minutes).
     """
+    return verified_access_token(token, trusted, now).client
+
+
+@dataclass(frozen=True)
+class VerifiedAccessToken:
+    client: ClientIdentity
+    not_before: float
+    expires_at: float
+    """POSIX seconds: a verification may be reused between these two moments."""
+
+
+def verified_access_token(token: str, trusted: TrustedIssuer, now: datetime) -> VerifiedAccessToken:
+    """``authenticate``, with the window in which the token stays valid."""
     claims = verify(token, trusted, now)
     try:
         kind = ClientKind(claims["client_kind"])
@@ -191,7 +208,45 @@ def authenticate(token: str, trusted: TrustedIssuer, now: datetime) -> ClientIde
         raise InvalidToken("The access token's client is not usable.") from error
     if (kind == ClientKind.AFNEMER) != (afnemer_id is not None):
         raise InvalidToken("The access token's client is not usable.")
-    return ClientIdentity(str(claims["sub"]), kind, afnemer_id, str(claims.get("name", "")))
+    weight = claims.get("share_weight", 1)
+    if not isinstance(weight, int) or not 1 <= weight <= MAX_SHARE_WEIGHT:
+        raise InvalidToken("The access token's client is not usable.")
+    client = ClientIdentity(
+        str(claims["sub"]), kind, afnemer_id, str(claims.get("name", "")), weight
+    )
+    return VerifiedAccessToken(client, float(claims["nbf"]), float(claims["exp"]))
+
+
+def set_share_weight(ctx: Ctx, *, client_id: str, weight: int) -> ApiClient:
+    """An operator gives a client a weight in the fair share of a full worker (audited).
+
+    A client of weight 4 gets four times the places of a client of weight 1 when both are
+    asking at once; the weight reaches the service with the client's next access token.
+    """
+    ctx.authorize("configure", AfnemerRegistry())
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise InvalidInput("weight: a whole number is needed.")
+    if not 1 <= weight <= MAX_SHARE_WEIGHT:
+        raise InvalidInput(f"weight: from 1 to {MAX_SHARE_WEIGHT}.")
+    client = ctx.session.scalars(
+        select(ApiClient).where(col(ApiClient.client_id) == client_id)
+    ).first()
+    if client is None:
+        raise ClientNotFound()
+    previous = client.share_weight
+    client.share_weight = weight
+    ctx.session.flush()
+    record(
+        ctx,
+        "client.share_weight_set",
+        subject_person_id=None,
+        object_type="api_client",
+        object_id=client.id,
+        client_id=client.client_id,
+        previous=previous,
+        weight=weight,
+    )
+    return client
 
 
 def _active_client(session: Session, client_id: str) -> ApiClient | None:
@@ -208,7 +263,9 @@ def _identity(session: Session, client: ApiClient) -> ClientIdentity:
     if client.afnemer_id is not None:
         afnemer = session.get(Afnemer, client.afnemer_id)
         name = afnemer.name if afnemer is not None else name
-    return ClientIdentity(client.client_id, ClientKind(client.kind), client.afnemer_id, name)
+    return ClientIdentity(
+        client.client_id, ClientKind(client.kind), client.afnemer_id, name, client.share_weight
+    )
 
 
 def _remember_jti(session: Session, client_id: str, jti: str, now: datetime, exp: float) -> None:
@@ -237,6 +294,7 @@ def _sign_access_token(identity: ClientIdentity, config: ApiTokenConfig, now: da
         "client_id": identity.client_id,
         "client_kind": str(identity.kind),
         "name": identity.name,
+        "share_weight": identity.share_weight,
         "iat": issued,
         "nbf": issued,
         "exp": issued + config.lifetime_seconds,

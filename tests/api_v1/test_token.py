@@ -224,3 +224,33 @@ def test_a_replay_at_another_worker_is_refused_too(
         replay = second.post("/api/v1/oauth2/token", data=token_form(assertion))
     assert replay.status_code == 401
     assert "replay" in replay.json()["detail"]
+
+
+def test_the_access_token_carries_the_clients_weight_and_admission_knows_it(
+    api, app, make_afnemer, clock, operator_ctx, login
+):
+    from machtigen.clients.service import set_share_weight
+
+    client = make_afnemer()
+    set_share_weight(operator_ctx, client_id=client.client_id, weight=4)
+    headers = login(client)
+    claims = jwt.decode(headers["Authorization"][7:], options={"verify_signature": False})
+    assert claims["share_weight"] == 4
+    response = api.post("/api/v1/mandate-checks", json=STATUS_BODY, headers=headers)
+    assert response.status_code == 404, "authenticated; the service is not this afnemer's"
+    known = app.state.verified_tokens.get(headers["Authorization"][7:], clock.now().timestamp())
+    assert known is not None
+    assert (known.client_id, known.share_weight) == (client.client_id, 4)
+
+
+def test_a_token_verified_once_stops_being_known_when_it_expires(
+    api, app, make_afnemer, clock, login
+):
+    headers = login(make_afnemer())
+    assert api.post("/api/v1/mandate-checks", json=STATUS_BODY, headers=headers).status_code == 404
+    token = headers["Authorization"][7:]
+    assert app.state.verified_tokens.get(token, clock.now().timestamp()) is not None
+    clock.advance(timedelta(minutes=6))
+    assert app.state.verified_tokens.get(token, clock.now().timestamp()) is None
+    response = api.post("/api/v1/mandate-checks", json=STATUS_BODY, headers=headers)
+    assert response.status_code == 401

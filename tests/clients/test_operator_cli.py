@@ -73,7 +73,7 @@ def test_an_operator_onboards_an_afnemer_with_a_client(cli, tmp_path):
     assert registered.exit_code == 0, registered.output
     listed = invoke("clients", "list", "--operator", "op-anna")
     assert listed.exit_code == 0
-    assert f"{OIN}\tafnemer\tactive\tkeys k1" in listed.output
+    assert f"{OIN}\tafnemer\tactive\tweight 1\tkeys k1" in listed.output
     engine = make_engine(url)
     with engine.connect() as connection:
         event = connection.execute(
@@ -133,3 +133,76 @@ def test_a_private_key_is_never_registered(cli, tmp_path):
     assert "private key" in result.output
     listed = invoke("clients", "list", "--operator", "op-anna")
     assert OIN not in listed.output
+
+
+def _registered(invoke, tmp_path) -> None:
+    invoke("afnemers", "add", "--operator", "op-anna", "--oin", OIN, "--name", "Belastingdienst")
+    registered = invoke(
+        "clients",
+        "register",
+        "--operator",
+        "op-anna",
+        "--client-id",
+        OIN,
+        "--kind",
+        "afnemer",
+        "--jwks",
+        _jwks_file(tmp_path),
+    )
+    assert registered.exit_code == 0, registered.output
+
+
+def test_an_operator_gives_a_client_a_weight_in_the_fair_share(cli, tmp_path):
+    invoke, url = cli
+    _registered(invoke, tmp_path)
+    result = invoke(
+        "clients", "set-weight", "--operator", "op-bert", "--client-id", OIN, "--weight", "4"
+    )
+    assert result.exit_code == 0, result.output
+    assert "weight 4" in result.output
+    listed = invoke("clients", "list", "--operator", "op-anna")
+    assert f"{OIN}\tafnemer\tactive\tweight 4\tkeys k1" in listed.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        event = connection.execute(
+            select(AuditEvent.actor_id, AuditEvent.detail).where(
+                AuditEvent.action == "client.share_weight_set"
+            )
+        ).one()
+    engine.dispose()
+    assert event.actor_id == "op-bert"
+    assert event.detail["client_id"] == OIN
+    assert (event.detail["previous"], event.detail["weight"]) == (1, 4)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "weight", "message"),
+    [
+        (OIN, "0", "weight: from 1 to 100."),
+        (OIN, "101", "weight: from 1 to 100."),
+        ("00000009999999999999", "2", "No client with this client id is registered."),
+    ],
+)
+def test_a_bad_weight_changes_nothing(cli, tmp_path, client_id, weight, message):
+    invoke, url = cli
+    _registered(invoke, tmp_path)
+    result = invoke(
+        "clients",
+        "set-weight",
+        "--operator",
+        "op-bert",
+        "--client-id",
+        client_id,
+        "--weight",
+        weight,
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "weight 1\t" in invoke("clients", "list", "--operator", "op-anna").output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        events = connection.execute(
+            select(AuditEvent.seq).where(AuditEvent.action == "client.share_weight_set")
+        ).all()
+    engine.dispose()
+    assert events == []
