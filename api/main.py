@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.assets import install_assets
 from api.auth import dev_broker
 from api.auth import routes as auth_routes
+from api.auth.setup import install_login
 from api.portal import install_portal
 from api.problems import install_problem_handlers, problem
 from api.v1.app import install_api_v1
@@ -19,7 +20,6 @@ from machtigen.authz.engine import get_authorizer
 from machtigen.clock import Clock, SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_engine, session_factory
-from machtigen.identity.brokers import load_brokers
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.authorizer = get_authorizer()
-        app.state.brokers = load_brokers(settings)
+        install_login(app, settings)
         yield
         engine.dispose()
 
