@@ -4,7 +4,6 @@ audit event with a count."""
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,7 +13,6 @@ from machtigen.authz.actors import AnonymousActor
 from machtigen.context import Ctx, Origin
 from machtigen.identity import failures
 from machtigen.identity.models import LoginFailureTally
-from tests.api_auth.test_login_flow import app_database, db, settings  # noqa: F401
 
 
 def failed_events(db):
@@ -30,14 +28,6 @@ def failed_events(db):
 def app_client(settings, clock, address="203.0.113.7", **overrides):
     app = create_app(settings.model_copy(update=overrides), clock=clock)
     return TestClient(app, follow_redirects=False, client=(address, 50000))
-
-
-@pytest.fixture
-def clock():
-    from machtigen.clock import FrozenClock
-    from tests.factories import T0
-
-    return FrozenClock(T0)
 
 
 def test_too_many_login_starts_from_one_address_get_a_readable_429(settings, clock):

@@ -7,15 +7,7 @@ from sqlalchemy import select
 from machtigen.audit.models import AuditEvent
 from machtigen.identity.models import PortalSession
 from tests import factories as f
-from tests.api_auth.test_login_flow import (  # noqa: F401
-    app_database,
-    client,
-    committed,
-    db,
-    hidden,
-    login,
-    settings,
-)
+from tests.api_auth.test_login_flow import committed, hidden, login
 
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI_IPHONE = (
