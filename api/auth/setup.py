@@ -7,7 +7,7 @@ import httpx
 
 from api.v1.ratelimit import RateLimiter
 from machtigen.config import Settings
-from machtigen.identity.brokers import broker_configs, dev_issuer
+from machtigen.identity.brokers import broker_configs, dev_client_credentials, dev_issuer
 from machtigen.identity.client_keys import ClientCredentials
 from machtigen.identity.dev_provider import DevProvider
 from machtigen.identity.oidc import RelyingParty, TransportRoute
@@ -15,10 +15,12 @@ from machtigen.identity.oidc import RelyingParty, TransportRoute
 
 def install_login(app: Any, settings: Settings) -> None:
     route: TransportRoute | None = None
+    loaded: dict[tuple[str, str], ClientCredentials] = {}
     if settings.dev_broker:
+        files = (settings.dev_client_key_file, settings.dev_client_cert_file)
+        loaded[files] = dev_client_credentials(settings)
         app.state.dev_provider = DevProvider(settings)
         route = _in_process(app, dev_issuer(settings))
-    loaded: dict[tuple[str, str], ClientCredentials] = {}
     parties = {}
     for means, config in broker_configs(settings).items():
         files = (config.client_key_file, config.client_certificate_file)

@@ -159,7 +159,6 @@ def broker_configs(settings: Settings) -> dict[str, BrokerConfig]:
                 raise ValueError(f"two brokers for {config.means} in {settings.brokers_file}")
             configs[config.means] = config
     if settings.dev_broker:
-        dev_client_credentials(settings)
         for means in MEANS:
             configs.setdefault(means, dev_broker_config(settings, means))
     return configs

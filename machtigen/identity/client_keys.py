@@ -9,12 +9,14 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from joserfc.jwk import RSAKey
 
 from machtigen.keyfiles import create_once
 
@@ -44,6 +46,11 @@ class ClientCredentials:
     @property
     def kid(self) -> str:
         return certificate_kid(self.certificate)
+
+    @cached_property
+    def jose_key(self) -> RSAKey:
+        """The private key for joserfc and Authlib (signing assertions, decrypting JWEs)."""
+        return RSAKey.import_key(self.private_key)
 
     @classmethod
     def from_files(cls, key_file: str | Path, certificate_file: str | Path) -> "ClientCredentials":

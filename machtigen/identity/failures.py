@@ -4,7 +4,7 @@ The first failure of a kind (same source address, means and reason) within a win
 audited at once, as ``login.failed``. Identical failures after it within the window are only
 counted; when the window has passed, one ``login.failed`` event with ``repeated`` = their
 count, the first and the last moment records them all. Windows that ended with repeats are
-written out by the next failure from anywhere, or by ``flush_ended``.
+written out by the next failed or successful login from anywhere (``flush_ended``).
 
 Every step is one conditional statement, so two workers never write the same event twice.
 """

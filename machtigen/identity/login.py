@@ -6,7 +6,7 @@ with means, level of assurance, address and user agent; the BSN never enters a l
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -140,6 +140,7 @@ def login(
     except LoginRefused as refused:
         failed(ctx, means, assertion.loa, assertion.subject, refused.reason, failure_window_seconds)
         raise
+    failures.flush_ended(ctx, timedelta(seconds=failure_window_seconds))
     subject_person = getattr(result.actor, "person_id", None)
     record(
         ctx.as_actor(result.actor),

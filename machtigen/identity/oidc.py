@@ -34,7 +34,6 @@ from authlib.oauth2.rfc7523 import private_key_jwt_sign
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
 
 from machtigen.errors import MachtigenError
 from machtigen.identity.brokers import BrokerConfig
@@ -94,7 +93,7 @@ class RelyingParty:
         self.config = config
         self.credentials = credentials
         self._route = route
-        self._decryption_key = RSAKey.import_key(credentials.private_pem)
+        self._decryption_key = credentials.jose_key
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._jwks: dict[str, Any] | None = None
