@@ -11,6 +11,7 @@ from api.admission import AdmissionControl, AdmittingApp, Shares
 from api.assets import MOUNTS, install_assets
 from api.auth import dev_broker
 from api.auth import routes as auth_routes
+from api.auth.setup import install_login
 from api.portal import install_portal
 from api.problems import install_problem_handlers
 from api.v1.app import API_VERSION, PREFIX, install_api_v1
@@ -20,7 +21,6 @@ from machtigen.authz.engine import get_authorizer
 from machtigen.clock import Clock, SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_web_engine, session_factory
-from machtigen.identity.brokers import load_brokers
 
 GIL_SWITCH_INTERVAL_SECONDS = 0.001
 """Python's default is 5 ms: a request thread busy with Python code then keeps the event loop
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             settings.database_url, health.migration_heads()
         )
         app.state.authorizer = get_authorizer()
-        app.state.brokers = load_brokers(settings)
+        install_login(app, settings)
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         yield
         app.state.database_probe.close()

@@ -72,8 +72,9 @@ def dev() -> None:
     """Development helpers (need MACHTIGEN_DEV_BROKER=true)."""
 
 
-@dev.command("token")
+@dev.command("login")
 @click.argument("means", type=click.Choice(["digid", "eidas", "eherkenning"]))
+@click.option("--url", default=None, help="The service's address; default MACHTIGEN_PUBLIC_URL.")
 @click.option("--bsn", help="DigiD: the BSN (nine digits, elfproef).")
 @click.option(
     "--loa",
@@ -87,22 +88,19 @@ def dev() -> None:
 @click.option("--kvk", help="eHerkenning: the office's KvK number.")
 @click.option("--employee-id", help="eHerkenning: the employee's pseudonymous id.")
 @click.option("--name", default="", help="eHerkenning: the employee's name.")
-@click.option("--lifetime", default=300, show_default=True, help="Seconds until the token expires.")
-def dev_token(means: str, loa: str, lifetime: int, **values: str | None) -> None:
-    """Print an ID token signed by the development broker, e.g. for scripts and curl."""
-    from machtigen.identity.brokers import mint_dev_token
+def dev_login(means: str, url: str | None, loa: str, **values: str | None) -> None:
+    """Log in through the development broker as a browser would (the whole authorization code
+    flow) and print the session cookie, e.g. for curl: ``curl -b "$(machtigen dev login ...)"``."""
+    from machtigen.identity.dev_login import DevLoginFailed, walk
 
     settings = get_settings()
-    if not settings.dev_broker:
-        raise click.UsageError("the development broker is off; set MACHTIGEN_DEV_BROKER=true")
-    claims = {key: value for key, value in values.items() if value}
-    if means == "eherkenning" and values.get("employee_id"):
-        claims["sub"] = str(values["employee_id"])
-    claims["acr"] = loa
-    token = mint_dev_token(
-        settings, means, claims, now=SystemClock().now(), lifetime_seconds=lifetime
-    )
-    click.echo(token)
+    fields = {key: value for key, value in values.items() if value}
+    fields["acr"] = loa
+    try:
+        cookie = walk(url or settings.public_url, means, fields)
+    except DevLoginFailed as failed:
+        raise click.ClickException(str(failed)) from failed
+    click.echo(cookie)
 
 
 @main.command()

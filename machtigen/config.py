@@ -45,10 +45,24 @@ class Settings(BaseSettings):
 
     # Identity brokers and portal sessions (login).
     brokers_file: str | None = None
-    """JSON list of trusted brokers: means, issuer, audience, jwks or jwks_file, authorize_url."""
+    """JSON list of OIDC brokers, one per means (machtigen.identity.brokers.BrokerConfig)."""
     dev_broker: bool = False
-    """Serve the development broker (login pages that mint tokens). Never on in production."""
-    dev_broker_key_file: str = "var/dev-broker-key.pem"
+    """Serve the development broker (an OIDC provider with pages to pick an identity) and log
+    in through it for every means no brokers file names. Never on in production."""
+    dev_broker_key_file: str = "var/dev-broker-rsa-key.pem"
+    """The development broker's RSA signing key, made on first start."""
+    dev_broker_clients_file: str = "var/dev-broker-clients.json"
+    """Relying parties registered at the development broker besides this service itself."""
+    dev_client_key_file: str = "var/dev-client-key.pem"
+    dev_client_cert_file: str = "var/dev-client-cert.pem"
+    """This service's own client key and certificate at the development broker (made on first
+    start in development only; a real broker's are named in the brokers file)."""
+    login_flow_seconds: int = 600
+    """How long a login may take between leaving for the broker and coming back."""
+    auth_rate_limit_per_ip: str = "60/minute"
+    """Login starts and callbacks per source address (the `limits` notation); over it: 429."""
+    login_failure_window_seconds: int = 600
+    """Identical failed logins from one address within this window are one audit event."""
     public_url: str = "http://127.0.0.1:8000"
     """The service's own address: the audience of broker tokens and the issuer of its own."""
     secret_key: str | None = None

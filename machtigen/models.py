@@ -9,6 +9,8 @@ from machtigen.clients.models import ApiClient, UsedAssertion
 from machtigen.consents.models import Consent
 from machtigen.identity.models import (
     EidasIdentity,
+    LoginFailureTally,
+    LoginFlow,
     Office,
     OfficeStaff,
     Person,
@@ -44,6 +46,8 @@ __all__ = [
     "JobLease",
     "LegalMeasure",
     "Letter",
+    "LoginFailureTally",
+    "LoginFlow",
     "Mandate",
     "MandateScope",
     "Message",

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from api.auth.devices import devices
 from api.portal.forms import parse_ids
 from api.portal.page import PageDep, PortalPage
 from machtigen.accounts import service as accounts
@@ -106,6 +107,7 @@ def settings_view(
         prompts=portal_prompts(ctx, account.person_id) if holder else [],
         errors=errors or {},
         email=account.email if email is None else email,
+        devices=devices(page),
     )
 
 

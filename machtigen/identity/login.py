@@ -6,7 +6,7 @@ with means, level of assurance, address and user agent; the BSN never enters a l
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,13 +16,14 @@ from sqlmodel import col
 from machtigen.accounts.models import Account
 from machtigen.audit.service import record
 from machtigen.authz.actors import (
-    AnonymousActor,
     PersonActor,
     StaffActor,
     UnmatchedEidasActor,
 )
 from machtigen.context import Ctx
 from machtigen.errors import Conflict, MachtigenError, NotFound
+from machtigen.identity import failures
+from machtigen.identity.brokers import BrokerConfig
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.formats import is_eidas_identifier, is_kvk_number
 from machtigen.identity.models import EidasIdentity, EidasMatch, Office, OfficeStaff, Person
@@ -32,6 +33,8 @@ from machtigen.identity.tokens import InvalidToken
 DIGID_LOA = ("basis", "midden", "substantieel", "hoog")
 EIDAS_LOA = tuple(f"http://eidas.europa.eu/LoA/{level}" for level in ("low", "substantial", "high"))
 EHERKENNING_LOA = ("EH2+", "EH3", "EH4")
+LEVELS = {"digid": DIGID_LOA, "eidas": EIDAS_LOA, "eherkenning": EHERKENNING_LOA}
+"""The levels policies/05_assurance.polar knows; a broker's mapping must land on one."""
 
 
 class LoginRefused(MachtigenError):
@@ -81,44 +84,51 @@ class LoginResult:
     display_name: str = ""
 
 
-def assertion_from_claims(means: str, claims: dict[str, Any]) -> Assertion:
-    """Read the claims of a verified token; anything missing or malformed is a 401."""
-    subject = f"{claims['iss']}|{claims.get('sub', '')}"
-    loa = _text(claims, "acr")
+def assertion_from_claims(config: BrokerConfig, issuer: str, claims: dict[str, Any]) -> Assertion:
+    """Read a broker's verified claims through its mapping; anything missing or malformed is
+    a 401. People are identified by BSN, KvK number and employee, or PersonIdentifier — never
+    by ``sub``, which at some brokers is the same for everyone."""
+    means = config.means
+    subject = issuer[:64]
+    loa = config.level(_text(claims, config.claim("loa")))
+    if loa not in LEVELS[means]:
+        raise InvalidToken("The broker's level of assurance is not one we know.")
     if means == "digid":
-        bsn = _text(claims, "bsn")
-        if loa not in DIGID_LOA or not is_valid_bsn(bsn):
-            raise InvalidToken("The DigiD token has no valid BSN or level of assurance.")
+        bsn = _text(claims, config.claim("bsn"))
+        if not is_valid_bsn(bsn):
+            raise InvalidToken("The DigiD answer has no valid BSN.")
         return DigidAssertion(subject, loa, bsn)
     if means == "eidas":
-        identifier = _text(claims, "person_identifier")
-        if loa not in EIDAS_LOA or not is_eidas_identifier(identifier):
-            raise InvalidToken(
-                "The eIDAS token has no valid PersonIdentifier or level of assurance."
-            )
+        identifier = _text(claims, config.claim("person_identifier"))
+        if not is_eidas_identifier(identifier):
+            raise InvalidToken("The eIDAS answer has no valid PersonIdentifier.")
         try:
-            born = date.fromisoformat(_text(claims, "birthdate"))
+            born = date.fromisoformat(_text(claims, config.claim("birthdate")))
         except ValueError as error:
-            raise InvalidToken("The eIDAS token has no valid date of birth.") from error
+            raise InvalidToken("The eIDAS answer has no valid date of birth.") from error
         return EidasAssertion(
             subject,
             loa,
             identifier,
-            _text(claims, "given_name"),
-            _text(claims, "family_name"),
+            _text(claims, config.claim("given_name")),
+            _text(claims, config.claim("family_name")),
             born,
         )
-    if means == "eherkenning":
-        kvk = _text(claims, "kvk")
-        if loa not in EHERKENNING_LOA or not is_kvk_number(kvk):
-            raise InvalidToken(
-                "The eHerkenning token has no valid KvK number or level of assurance."
-            )
-        return EherkenningAssertion(subject, loa, kvk, _text(claims, "sub"), _text(claims, "name"))
-    raise InvalidToken("Unknown means of login.")
+    kvk = _text(claims, config.claim("kvk_number"))
+    if not is_kvk_number(kvk):
+        raise InvalidToken("The eHerkenning answer has no valid KvK number.")
+    employee = _text(claims, config.claim("employee_id"))
+    name = claims.get(config.claim("name"))
+    name = name[:200] if isinstance(name, str) else ""
+    return EherkenningAssertion(subject, loa, kvk, employee, name)
 
 
-def login(ctx: Ctx, means: str, assertion: Assertion) -> LoginResult:
+def login(
+    ctx: Ctx,
+    means: str,
+    assertion: Assertion,
+    failure_window_seconds: int = failures.DEFAULT_WINDOW_SECONDS,
+) -> LoginResult:
     """Resolve who logged in, audit it, and record the visit (never an activation)."""
     try:
         if isinstance(assertion, DigidAssertion):
@@ -128,8 +138,9 @@ def login(ctx: Ctx, means: str, assertion: Assertion) -> LoginResult:
         else:
             result = _eherkenning(ctx, assertion)
     except LoginRefused as refused:
-        failed(ctx, means, assertion.loa, assertion.subject, refused.reason)
+        failed(ctx, means, assertion.loa, assertion.subject, refused.reason, failure_window_seconds)
         raise
+    failures.flush_ended(ctx, timedelta(seconds=failure_window_seconds))
     subject_person = getattr(result.actor, "person_id", None)
     record(
         ctx.as_actor(result.actor),
@@ -145,10 +156,17 @@ def login(ctx: Ctx, means: str, assertion: Assertion) -> LoginResult:
     return result
 
 
-def failed(ctx: Ctx, means: str | None, loa: str | None, subject: str, reason: str) -> None:
-    """A refused login or token, audited under the token's subject (never a BSN)."""
-    actor = AnonymousActor(subject=subject[:64], at=ctx.now, means=means, loa=loa)
-    record(ctx.as_actor(actor), "login.failed", subject_person_id=None, reason=reason)
+def failed(
+    ctx: Ctx,
+    means: str | None,
+    loa: str | None,
+    subject: str,
+    reason: str,
+    window_seconds: int = failures.DEFAULT_WINDOW_SECONDS,
+) -> None:
+    """A refused login, audited under the broker's name (never a BSN); repeats of the same
+    failure from the same address within the window become one event with their count."""
+    failures.record_failure(ctx, means, loa, subject, reason, window_seconds)
 
 
 def _digid(ctx: Ctx, assertion: DigidAssertion) -> LoginResult:

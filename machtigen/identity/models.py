@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from machtigen.models_base import enum_field, foreign_key, id_field, moment
@@ -121,3 +121,44 @@ class PortalSession(SQLModel, table=True):
     ended_at: datetime | None = moment(nullable=True)
     ip: str | None = Field(default=None, max_length=45)
     user_agent: str | None = Field(default=None, max_length=300)
+    id_token_hint: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The broker's id_token, kept only while the session lives: the hint its
+    end_session_endpoint asks for at log-out (RP-Initiated Logout)."""
+
+
+class LoginFlow(SQLModel, table=True):
+    """One login on its way through a broker: what the callback must see again.
+
+    In the database, not in memory, so that the callback may land on any worker or host; the
+    browser holds the state in a signed cookie, which binds the flow to the browser that
+    started it. Used once: the callback marks it used before anything else.
+    """
+
+    __tablename__ = "login_flow"
+
+    id: UUID = id_field()
+    state_hash: str = Field(max_length=64, unique=True)
+    """SHA-256 of the ``state`` sent to the broker (the state itself travels in URLs)."""
+    means: str = Field(max_length=16)
+    nonce: str = Field(max_length=128)
+    code_verifier: str = Field(max_length=128)
+    created_at: datetime = moment()
+    expires_at: datetime = moment(index=True)
+    used_at: datetime | None = moment(nullable=True)
+
+
+class LoginFailureTally(SQLModel, table=True):
+    """Identical failed logins from one source within a window: the first is audited at once,
+    the repeats are counted here and audited as one event with their count (issue 12 §5)."""
+
+    __tablename__ = "login_failure_tally"
+
+    key: str = Field(primary_key=True, max_length=64)
+    """SHA-256 of source address, means and reason."""
+    means: str = Field(max_length=16)
+    reason: str = Field(max_length=64)
+    ip: str | None = Field(default=None, max_length=45)
+    window_started_at: datetime = moment()
+    last_at: datetime = moment(index=True)
+    repeats: int = 0
+    """Failures after the first in this window, not yet in the audit log."""

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -37,7 +38,9 @@ class Opened:
     session: PortalSession
 
 
-def open_session(ctx: Ctx, settings: Settings, *, language: str = "nl") -> Opened:
+def open_session(
+    ctx: Ctx, settings: Settings, *, language: str = "nl", id_token_hint: str | None = None
+) -> Opened:
     """A new session for the actor that just logged in."""
     token = secrets.token_urlsafe(32)
     actor = ctx.actor
@@ -56,6 +59,7 @@ def open_session(ctx: Ctx, settings: Settings, *, language: str = "nl") -> Opene
         expires_at=ctx.now + timedelta(hours=settings.session_absolute_hours),
         ip=ctx.origin.ip,
         user_agent=(ctx.origin.user_agent or "")[:300] or None,
+        id_token_hint=id_token_hint,
     )
     ctx.session.add(portal)
     ctx.session.flush()
@@ -82,15 +86,81 @@ def csrf_valid(portal: PortalSession, submitted: str | None) -> bool:
     return submitted is not None and hmac.compare_digest(portal.csrf_token, submitted)
 
 
-def close_session(ctx: Ctx, portal: PortalSession) -> None:
+def close_session(ctx: Ctx, portal: PortalSession, *, reason: str | None = None) -> None:
     portal.ended_at = ctx.now
+    portal.id_token_hint = None
+    detail = {} if reason is None else {"reason": reason}
     record(
         ctx,
         "logout",
         subject_person_id=portal.person_id,
         object_type="session",
         object_id=portal.id,
+        **detail,
     )
+
+
+def end_replaced(ctx: Ctx, token: str | None) -> None:
+    """A new login in this browser ends the session its cookie held, on the server too."""
+    if not token:
+        return
+    statement = select(PortalSession).where(col(PortalSession.token_hash) == _hash(token))
+    replaced = ctx.session.scalars(statement).one_or_none()
+    if replaced is not None and replaced.ended_at is None:
+        close_session(ctx, replaced, reason="replaced")
+
+
+def live_sessions(
+    db: Session, portal: PortalSession, now: datetime, settings: Settings
+) -> list[PortalSession]:
+    """The live sessions of whoever holds ``portal`` (a person, an employee or an eID), newest
+    first: each device they are logged in on."""
+    owner = _owner_condition(portal)
+    if owner is None:
+        return [portal]
+    idle_since = now - timedelta(minutes=settings.session_idle_minutes)
+    statement = (
+        select(PortalSession)
+        .where(
+            owner,
+            col(PortalSession.ended_at).is_(None),
+            col(PortalSession.expires_at) > now,
+            col(PortalSession.last_seen_at) > idle_since,
+        )
+        .order_by(col(PortalSession.last_seen_at).desc())
+        .limit(100)
+    )
+    return list(db.scalars(statement).all())
+
+
+def close_everywhere(ctx: Ctx, portal: PortalSession, settings: Settings) -> int:
+    """End every live session of this session's holder, this one included; one audit event."""
+    ended = live_sessions(ctx.session, portal, ctx.now, settings)
+    if portal not in ended:
+        ended.append(portal)
+    for each in ended:
+        each.ended_at = ctx.now
+        each.id_token_hint = None
+    record(
+        ctx,
+        "logout",
+        subject_person_id=portal.person_id,
+        object_type="session",
+        object_id=portal.id,
+        reason="everywhere",
+        sessions=len(ended),
+    )
+    return len(ended)
+
+
+def _owner_condition(portal: PortalSession) -> Any:
+    if portal.person_id is not None:
+        return col(PortalSession.person_id) == portal.person_id
+    if portal.staff_id is not None:
+        return col(PortalSession.staff_id) == portal.staff_id
+    if portal.eidas_identity_id is not None:
+        return col(PortalSession.eidas_identity_id) == portal.eidas_identity_id
+    return None
 
 
 def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:

@@ -26,7 +26,8 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 )
 REFUSED_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "nbf", "iat")
-_KID = re.compile(r"[A-Za-z0-9._\-]{1,128}")
+_KID = re.compile(r"[A-Za-z0-9._\-+/=]{1,128}")
+"""Base64 (with ``+ / =``) as well as base64url: brokers name keys by certificate fingerprint."""
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 
 

@@ -2,65 +2,15 @@
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.main import create_app
 from machtigen.accounts.models import Account, AccountState
 from machtigen.audit.models import AuditEvent
-from machtigen.clock import FrozenClock
-from machtigen.config import Settings
-from machtigen.db import make_engine
-from machtigen.identity.brokers import mint_dev_token
 from machtigen.mandates.models import MeasureKind
-from machtigen.migrate import upgrade
 from tests import factories as f
-from tests.conftest import fresh_database
-
-
-@pytest.fixture(scope="module")
-def app_database(tmp_path_factory):
-    import os
-
-    with fresh_database(
-        os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), tmp_path_factory.mktemp("app")
-    ) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        yield engine, url
-        engine.dispose()
-
-
-@pytest.fixture
-def settings(app_database, tmp_path):
-    return Settings(
-        database_url=app_database[1],
-        dev_broker=True,
-        dev_broker_key_file=str(tmp_path / "key.pem"),
-        secret_key="test-secret",
-        cookie_secure=False,
-        public_url="http://testserver",
-    )
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(f.T0)
-
-
-@pytest.fixture
-def client(settings, clock):
-    with TestClient(create_app(settings, clock=clock), follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def db(app_database):
-    with Session(app_database[0], expire_on_commit=False) as session:
-        yield session
 
 
 def committed(db, build):
@@ -73,23 +23,27 @@ def hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
 
 
-def login(client, means, **fields):
+def hidden_fields(html: str) -> dict[str, str]:
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
+    return {name: unescape(value) for name, value in found}
+
+
+def through_broker(client, means, action="login", **fields):
+    """From /auth/{means}/start through the development broker's page: its redirect back."""
     start = client.get(f"/auth/{means}/start")
-    assert start.status_code == 303
+    assert start.status_code == 303, start.text
     page = client.get(start.headers["location"])
-    assert page.status_code == 200
-    form = {
-        "state": hidden(page.text, "state"),
-        "nonce": hidden(page.text, "nonce"),
-        "redirect_uri": f"/auth/{means}/callback",
-        **fields,
-    }
-    minted = client.post(f"/dev-broker/{means}/authorize", data=form)
-    assert minted.status_code == 200
-    return client.post(
-        f"/auth/{means}/callback",
-        data={"id_token": hidden(minted.text, "id_token"), "state": hidden(minted.text, "state")},
+    assert page.status_code == 200, page.text
+    back = client.post(
+        "/dev-broker/authorize", data={**hidden_fields(page.text), "action": action, **fields}
     )
+    assert back.status_code == 303, back.text
+    return back.headers["location"]
+
+
+def login(client, means, **fields):
+    """The whole authorization code flow through the development broker; the callback's answer."""
+    return client.get(through_broker(client, means, **fields))
 
 
 def events(db, action):
@@ -117,50 +71,11 @@ def test_digid_login_opens_a_session_and_never_activates(client, db):
     assert person.bsn not in done.headers.get("location", "")
 
 
-def test_a_forged_token_at_the_callback_is_a_401_page_and_audited(client, db, settings, clock):
-    start = client.get("/auth/digid/start")
-    page = client.get(start.headers["location"])
-    state = hidden(page.text, "state")
-    forged = mint_dev_token(
-        settings.model_copy(update={"public_url": "http://elsewhere"}),
-        "digid",
-        {"bsn": "999993653", "acr": "hoog"},
-        now=clock.now(),
-        nonce=hidden(page.text, "nonce"),
-    )
-    before = len(events(db, "login.failed"))
-    refused = client.post("/auth/digid/callback", data={"id_token": forged, "state": state})
-    assert refused.status_code == 401
-    assert "text/html" in refused.headers["content-type"]
-    assert len(events(db, "login.failed")) == before + 1
-
-
-@pytest.mark.parametrize(
-    "token", ["", "a.b.c", "x" * 17_000, "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."]
-)
-def test_garbage_at_the_callback_never_crashes(client, token):
-    client.get("/auth/digid/start")
-    response = client.post("/auth/digid/callback", data={"id_token": token, "state": "whatever"})
-    assert response.status_code in (401, 422)
-
-
-def test_a_token_for_another_login_attempt_is_refused(client, db, settings, clock):
-    person = committed(db, lambda s: f.person(s))
-    start = client.get("/auth/digid/start")
-    page = client.get(start.headers["location"])
-    token = mint_dev_token(
-        settings, "digid", {"bsn": person.bsn, "acr": "midden"}, now=clock.now(), nonce="other"
-    )
-    refused = client.post(
-        "/auth/digid/callback", data={"id_token": token, "state": hidden(page.text, "state")}
-    )
-    assert refused.status_code == 401
-
-
-def test_unknown_bsn_gets_a_readable_refusal(client):
+def test_unknown_bsn_gets_a_readable_refusal(client, db):
     refused = login(client, "digid", bsn=f.make_bsn(987654), acr="midden")
     assert refused.status_code == 403
-    assert "no mailbox" in refused.text
+    assert "geen Berichtenbox" in refused.text
+    assert events(db, "login.failed")
 
 
 def test_logout_needs_the_csrf_token(client, db):
@@ -170,8 +85,17 @@ def test_logout_needs_the_csrf_token(client, db):
     assert client.post("/auth/logout", data={"csrf_token": "forged"}).status_code == 403
     assert client.get("/portal").status_code == 200
     out = client.post("/auth/logout", data={"csrf_token": hidden(home.text, "csrf_token")})
-    assert (out.status_code, out.headers["location"]) == (303, "/auth/login")
+    assert out.status_code == 303
+    assert out.headers["location"].startswith("http://testserver/dev-broker/logout?")
+    assert (
+        "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2Fauth%2Flogged-out"
+        in (out.headers["location"])
+    )
+    assert "id_token_hint=" in out.headers["location"]
     assert client.get("/portal").headers["location"] == "/auth/login"
+    back = client.get(out.headers["location"])
+    assert back.headers["location"] == "http://testserver/auth/logged-out"
+    assert "U bent uitgelogd" in client.get(back.headers["location"]).text
     assert events(db, "logout")
 
 

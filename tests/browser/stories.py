@@ -6,7 +6,8 @@ from tests.browser.conftest import Visit
 
 
 def login(visit: Visit, means_link: str, **fields: str):
-    """From the login page through the dev broker's form and the continue page to the portal."""
+    """From the login page through the development broker (an OIDC provider: authorization
+    code with PKCE) and back through the callback to the portal."""
     visit.goto("/auth/login")
     visit.click(visit.page.get_by_role("link", name=means_link))
     for name, value in fields.items():
@@ -15,8 +16,7 @@ def login(visit: Visit, means_link: str, **fields: str):
             box.select_option(value)
         else:
             box.fill(value)
-    visit.click(visit.page.get_by_role("button", name=re.compile("Inloggen als|Log in as")))
-    return visit.click(visit.page.get_by_role("button", name=re.compile("Doorgaan|Continue")))
+    return visit.click(visit.page.get_by_role("button", name=re.compile("Inloggen als|Log in as")))
 
 
 def digid(visit: Visit, bsn: str, level: str = "substantieel"):

@@ -17,6 +17,7 @@ from machtigen.authz.actors import (
 )
 from machtigen.errors import Conflict, NotFound
 from machtigen.identity import login as logins
+from machtigen.identity.brokers import BrokerConfig
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import EidasIdentity, EidasMatch, OfficeStaff
 from machtigen.identity.tokens import InvalidToken
@@ -148,16 +149,29 @@ def test_eherkenning_staff_of_a_registered_office(session, anonymous):
         )
 
 
+def broker(means, **options):
+    return BrokerConfig(
+        means=means,
+        issuer="https://broker.example",
+        client_id="machtigen",
+        client_key_file="k.pem",
+        client_certificate_file="c.pem",
+        **options,
+    )
+
+
 @pytest.mark.parametrize(
     ("means", "claims"),
     [
-        ("digid", {"bsn": "123456789", "acr": "midden"}),
-        ("digid", {"bsn": "999993653", "acr": "urn:weird"}),
+        ("digid", {"bsn": "123456789", "loa_authn": SUBSTANTIAL}),
+        ("digid", {"bsn": "999993653", "loa_authn": "urn:weird"}),
+        ("digid", {"bsn": "999993653"}),
+        ("digid", {"sub": "999993653", "loa_authn": SUBSTANTIAL}),
         (
             "eidas",
             {
                 "person_identifier": "not-an-identifier",
-                "acr": SUBSTANTIAL,
+                "loa_authn": SUBSTANTIAL,
                 "given_name": "a",
                 "family_name": "b",
                 "birthdate": "1955-03-21",
@@ -167,20 +181,73 @@ def test_eherkenning_staff_of_a_registered_office(session, anonymous):
             "eidas",
             {
                 "person_identifier": "ES/NL/1",
-                "acr": SUBSTANTIAL,
+                "loa_authn": SUBSTANTIAL,
                 "given_name": "a",
                 "family_name": "b",
                 "birthdate": "21-03-1955",
             },
         ),
-        ("eherkenning", {"kvk": "1234", "acr": "EH3", "name": "x"}),
-        ("eherkenning", {"kvk": "12345678", "acr": "EH1", "name": "x"}),
-        ("unknown", {"acr": "midden"}),
+        ("eherkenning", {"kvk_number": "1234", "employee_id": "e", "loa_authn": SUBSTANTIAL}),
+        ("eherkenning", {"kvk_number": "12345678", "employee_id": "e", "loa_authn": "EH3"}),
+        ("eherkenning", {"kvk_number": "12345678", "sub": "e", "loa_authn": SUBSTANTIAL}),
     ],
 )
 def test_malformed_claims_are_a_401(means, claims):
     with pytest.raises(InvalidToken):
-        logins.assertion_from_claims(means, {"iss": "i", "sub": "s", **claims})
+        logins.assertion_from_claims(broker(means), "https://broker.example", claims)
+
+
+def test_claims_are_read_through_the_brokers_mapping_never_by_sub():
+    digid = logins.assertion_from_claims(
+        broker("digid"),
+        "https://broker.example",
+        {"sub": "same-for-everyone", "bsn": "999993653", "loa_authn": SUBSTANTIAL},
+    )
+    assert (digid.bsn, digid.loa) == ("999993653", "substantieel")
+    renamed = broker(
+        "eherkenning",
+        claims={"kvk_number": "urn:kvk", "employee_id": "acting_subject_id"},
+        loa={"urn:level:3": "EH3"},
+    )
+    office = logins.assertion_from_claims(
+        renamed,
+        "https://broker.example",
+        {"urn:kvk": "12345678", "acting_subject_id": "emp-7", "loa_authn": "urn:level:3"},
+    )
+    assert (office.kvk_number, office.employee_id, office.loa) == ("12345678", "emp-7", "EH3")
+    with pytest.raises(InvalidToken):  # the default map no longer applies
+        logins.assertion_from_claims(
+            renamed,
+            "https://broker.example",
+            {"urn:kvk": "12345678", "acting_subject_id": "e", "loa_authn": SUBSTANTIAL},
+        )
+
+
+@pytest.mark.parametrize(
+    ("means", "loa_authn", "level"),
+    [
+        ("digid", "http://eidas.europa.eu/LoA/NotNotified/low", "basis"),
+        ("digid", "http://eidas.europa.eu/LoA/low", "midden"),
+        ("digid", SUBSTANTIAL, "substantieel"),
+        ("digid", "http://eidas.europa.eu/LoA/high", "hoog"),
+        ("eherkenning", "urn:etoegang:core:assurance-class:loa2plus", "EH2+"),
+        ("eherkenning", SUBSTANTIAL, "EH3"),
+        ("eherkenning", "http://eidas.europa.eu/LoA/high", "EH4"),
+        ("eherkenning", "http://eidas.europa.eu/LoA/low", None),
+        ("eidas", SUBSTANTIAL, SUBSTANTIAL),
+    ],
+)
+def test_the_default_loa_mapping_lands_on_the_policys_levels(means, loa_authn, level):
+    assert broker(means).level(loa_authn) == level
+
+
+def test_a_broker_configuration_may_not_identify_by_sub_or_allow_hmac():
+    with pytest.raises(ValueError, match="sub"):
+        broker("digid", claims={"bsn": "sub"})
+    with pytest.raises(ValueError, match="algorithms"):
+        broker("digid", id_token_algorithms=("HS256",))
+    with pytest.raises(ValueError, match="issuer or discovery_url"):
+        BrokerConfig(means="digid", client_id="c", client_key_file="k", client_certificate_file="c")
 
 
 # means × LoA × purpose: "Y" suffices, "." asks to step up.

@@ -1,0 +1,55 @@
+"""The login tests' app: a migrated database per module, the development broker on."""
+
+import os
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from api.main import create_app
+from machtigen.clock import FrozenClock
+from machtigen.config import Settings
+from machtigen.db import make_engine
+from machtigen.migrate import upgrade
+from tests import factories as f
+from tests.conftest import fresh_database
+
+
+@pytest.fixture(scope="module")
+def app_database(tmp_path_factory):
+    with fresh_database(
+        os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), tmp_path_factory.mktemp("app")
+    ) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine, url
+        engine.dispose()
+
+
+@pytest.fixture
+def settings(app_database, tmp_path):
+    return Settings(
+        database_url=app_database[1],
+        dev_broker=True,
+        dev_broker_key_file=str(tmp_path / "key.pem"),
+        secret_key="test-secret",
+        cookie_secure=False,
+        public_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(f.T0)
+
+
+@pytest.fixture
+def client(settings, clock):
+    with TestClient(create_app(settings, clock=clock), follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(app_database):
+    with Session(app_database[0], expire_on_commit=False) as session:
+        yield session
