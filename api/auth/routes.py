@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.i18n import TEXT
+from api.overload import Refusal, refuse
 from api.problems import problem
+from api.v1.ratelimit import RateLimited
 from api.web import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -271,22 +273,22 @@ def _broker_unavailable(request: Request, lang: str) -> Response:
 
 async def _over_limit(request: Request, lang: str) -> Response | None:
     """The per-address limit on starting and finishing logins: a 429 page with Retry-After."""
-    limiter = request.app.state.auth_rate_limiter
+    limiter = request.app.state.rate_limiter
     address = origin_of(request).ip or "unknown"
+    limit = request.app.state.settings.auth_rate_limit_per_ip
     try:
-        await run_in_threadpool(limiter.check_ip, f"auth:{address}")
-    except MachtigenError as refused:
-        headers = dict(getattr(refused, "headers", None) or {})
-        seconds = headers.get("Retry-After", "60")
+        await run_in_threadpool(limiter.check_ip, address, scope="auth", limit=limit)
+    except RateLimited as over:
+        refused = refuse(Refusal.RATE_LIMITED, wait_at_least=over.reset_in_seconds)
         response = render(
             request,
             "error.html",
             lang,
-            refused.status_code,
-            message=TEXT[lang]["login_too_many"] % seconds,
+            refused.status,
+            message=TEXT[lang]["login_too_many"] % refused.retry_after,
             title=TEXT[lang]["login_failed_title"],
         )
-        response.headers.update(headers)
+        response.headers.update(refused.headers)
         return response
     return None
 

@@ -5,7 +5,6 @@ from typing import Any
 
 import httpx
 
-from api.v1.ratelimit import RateLimiter
 from machtigen.config import Settings
 from machtigen.identity.brokers import broker_configs, dev_client_credentials, dev_issuer
 from machtigen.identity.client_keys import ClientCredentials
@@ -28,11 +27,6 @@ def install_login(app: Any, settings: Settings) -> None:
             loaded[files] = ClientCredentials.from_files(*files)
         parties[means] = RelyingParty(config, loaded[files], route)
     app.state.relying_parties = parties
-    app.state.auth_rate_limiter = RateLimiter(
-        per_client=settings.auth_rate_limit_per_ip,
-        per_ip=settings.auth_rate_limit_per_ip,
-        redis_url=settings.redis_url,
-    )
 
 
 def _in_process(app: Any, prefix: str) -> TransportRoute:
