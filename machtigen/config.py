@@ -8,6 +8,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MACHTIGEN_", env_file=".env", extra="ignore")
 
+    environment: Literal["development", "production"] = "production"
+    """``development`` (``make run``) allows what must never happen in production, such as a
+    paper letter with a placeholder for the sender's address."""
     database_url: str = "sqlite:///./var/machtigen.db"
     host: str = "127.0.0.1"
     port: int = 8000
