@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from api.i18n import TEXT
 from machtigen.accounts.models import Account
