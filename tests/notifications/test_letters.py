@@ -49,9 +49,11 @@ CHROMIUM = "/usr/bin/chromium"
 def pdf_text(pdf: bytes) -> str:
     """The text shown by the PDF's core-font text operators, lines joined by spaces."""
     shown = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # The end of line before "endstream" is left in: a compressed stream may end in a byte
+    # that looks like one; the decompressor ignores what follows the zlib data.
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         try:
-            content = zlib.decompress(stream)
+            content = zlib.decompressobj().decompress(stream)
         except zlib.error:
             continue
         for literal in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content):
