@@ -25,6 +25,7 @@ chromium:
 ## run: venv, install, migrate, demo data, serve on http://127.0.0.1:8000 with the development broker
 run: export MACHTIGEN_DEV_BROKER ?= true
 run: export MACHTIGEN_COOKIE_SECURE ?= false
+run: export MACHTIGEN_ENVIRONMENT ?= development
 run: install
 	$(BIN)/machtigen migrate
 	$(BIN)/machtigen demo-data

@@ -40,6 +40,7 @@ from machtigen.clock import SystemClock  # noqa: E402
 from machtigen.db import make_engine, scratch_database, session_factory, transaction  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
 from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig  # noqa: E402
+from machtigen.notifications.letters import LetterSender  # noqa: E402
 from machtigen.notifications.sender import Sender, SenderConfig  # noqa: E402
 
 
@@ -295,7 +296,10 @@ def bench_sender(engine, persons, count: int, now: datetime) -> None:
 def bench_jobs(engine, now: datetime, letters_dir: Path) -> None:
     factory = session_factory(engine)
     yesterday = now - timedelta(days=1)
-    config = JobsConfig(letters_dir=letters_dir)
+    sender = LetterSender(
+        "MijnOverheid", "Postbus 20011, 2500 EA Den Haag", "0800-0123", "mijn.overheid.nl"
+    )
+    config = JobsConfig(letters_dir=letters_dir, letter_sender=sender)
     with transaction(factory) as session:
         for name in JOB_NAMES:
             watermark = yesterday

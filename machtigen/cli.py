@@ -136,10 +136,17 @@ def jobs(only: tuple[str, ...]) -> None:
         config=JobsConfig.from_settings(settings),
         sealer=sealer_for(engine, settings, clock),
     )
+    refused = False
     for result in runner.run(only or JOB_NAMES):
+        if result.refused:
+            refused = True
+            click.echo(f"{result.name}: refused: {result.refused}", err=True)
+            continue
         state = f"{result.done} done" if result.ran else "skipped (another host holds it)"
         click.echo(f"{result.name}: {state}")
     engine.dispose()
+    if refused:
+        raise SystemExit(1)
 
 
 @main.command("send-notifications")

@@ -1,6 +1,7 @@
 """Operator settings, read from environment variables prefixed ``MACHTIGEN_``."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MACHTIGEN_", env_file=".env", extra="ignore")
 
+    environment: Literal["development", "production"] = "production"
+    """``development`` (``make run``) allows what must never happen in production, such as a
+    paper letter with a placeholder for the sender's address."""
     database_url: str = "sqlite:///./var/machtigen.db"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -89,6 +93,9 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 12
     notify_backoff_base_seconds: float = 30.0
     notify_backoff_cap_seconds: float = 6 * 3600.0
+    notify_bounce_retry_seconds: float = 3600.0
+    """First wait after a refused address (doubling, capped): the refusals that lead to a
+    letter lie hours apart."""
     reminder_days: int = 21
     """A repeat notification after this many days unread (rule 6)."""
     email_recheck_months: int = 6
@@ -97,6 +104,14 @@ class Settings(BaseSettings):
     escalate_unvisited_days: int = 60
     """Unread, and no visit since it arrived, for this many days: a paper letter (rule 7)."""
     letters_dir: str = "var/letters"
+    letter_sender_address: str | None = None
+    """The service's postal address on every letter, lines separated by commas
+    (e.g. "Postbus 20011, 2500 EA Den Haag"). Letters are not written while it, the phone
+    number or the web address is unset, except in development."""
+    letter_sender_phone: str | None = None
+    """The number a letter tells people to call (e.g. "0800-0123")."""
+    letter_sender_web: str | None = None
+    """Where a letter tells people to log in (e.g. "mijn.overheid.nl")."""
     event_source: str = "urn:nld:oin:00000001234567890000:systeem:machtigen"
     """CloudEvents ``source`` (NL GOV profile: a URN with the service's OIN)."""
     job_lease_seconds: int = 900

@@ -3,8 +3,9 @@
 Koen (activated, no e-mail, an unread RDW APK reminder), Corry (activated by accident
 in 2015, wants out), Piet (bewindvoerder and office administrator at an office with ten
 clients under beschermingsbewind; his colleague Eva handles three of them, and Sara none
-yet), Monique (curator of her daughter Sanne), Christina (Spanish, eIDAS, former NL worker
-with pension post), Lisa (abroad, e-mail set).
+yet; Piet and Eva gave their e-mail address for notifications, Sara not yet), Monique
+(curator of her daughter Sanne), Christina (Spanish, eIDAS, former NL worker with pension
+post), Lisa (abroad, e-mail set).
 All BSNs are test numbers in the 9999xxxxx range that pass the elfproef.
 """
 
@@ -30,7 +31,7 @@ from machtigen.authz.engine import Authorizer
 from machtigen.clock import FrozenClock
 from machtigen.consents import service as consents
 from machtigen.context import Ctx, Origin
-from machtigen.identity import assignments
+from machtigen.identity import assignments, staff_email
 from machtigen.identity import service as identity
 from machtigen.identity.models import Person
 from machtigen.identity.service import staff_actor
@@ -78,6 +79,8 @@ EVA_CLIENTS = 3
 SARA_EMPLOYEE_ID = "eh-sara-0002"
 """Sara de Wit, a colleague with no clients yet: the administrator (Piet) assigns them."""
 CHRISTINA_EIDAS = "ES/NL/12345678Z"
+PIET_STAFF_EMAIL = "piet@bewindvoering-vandijk.example"
+EVA_STAFF_EMAIL = "eva@bewindvoering-vandijk.example"
 
 
 @dataclass
@@ -348,6 +351,10 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
     piet_ctx = story.ctx(staff_actor(story.session, piet_staff, story.now, loa="EH3"))
     for client in clients[:EVA_CLIENTS]:
         assignments.assign_client(piet_ctx, eva.id, client.id)
+    # Piet and Eva get e-mail about their clients' new post; Sara has not given an address yet.
+    for member, address in ((piet_staff, PIET_STAFF_EMAIL), (eva, EVA_STAFF_EMAIL)):
+        member_ctx = story.ctx(staff_actor(story.session, member, story.now, loa="EH3"))
+        staff_email.set_staff_email(member_ctx, member.id, address)
 
 
 def _monique(story: _Story, services: dict[str, Service]) -> None:

@@ -113,8 +113,20 @@ has_permission(actor: Actor, "see", account: Account) if
 
 
 resource Consent {
-  permissions = ["see", "change"];
+  permissions = ["see", "change", "share_read_state"];
 }
+
+# Letting an afnemer see whether its messages were read (rule 8: "the postman does not look in
+# your letterbox") is the person's own privacy choice: the person, or a curator (full
+# representation, the account holder in law). Not a voluntary representative, even one who
+# manages the person's consents, nor a bewindvoerder or mentor: their scope is the post, not
+# what the person lets others know about reading it.
+has_permission(actor: PersonActor, "share_read_state", consent: Consent) if
+  consent.person_id = actor.person_id;
+has_permission(actor: Actor, "share_read_state", consent: Consent) if
+  measure in consent.measures and
+  acts_under_measure(actor, measure, consent) and
+  measure_is_full(measure.kind);
 
 has_permission(actor: PersonActor, "change", consent: Consent) if
   consent.person_id = actor.person_id;
@@ -131,3 +143,5 @@ has_permission(actor: Actor, "change", consent: Consent) if
   acts_with_cover(actor, measure, service.category, consent);
 has_permission(actor: Actor, "see", consent: Consent) if
   has_permission(actor, "change", consent);
+has_permission(actor: Actor, "see", consent: Consent) if
+  has_permission(actor, "share_read_state", consent);

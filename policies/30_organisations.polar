@@ -38,3 +38,13 @@ has_permission(actor: StaffActor, "see", office: Office) if
 has_permission(actor: StaffActor, "manage_assignments", office: Office) if
   office.id = actor.office_id and
   actor.is_admin = true;
+
+resource OfficeStaff {
+  permissions = ["see", "manage_contact"];
+}
+
+# An employee keeps their own e-mail address for the notifications about the office's clients
+# (rule 12): nobody else sets or confirms it, not even an administrator of the office.
+has_permission(actor: StaffActor, action: String, staff: OfficeStaff) if
+  action in ["see", "manage_contact"] and
+  staff.id = actor.staff_id;

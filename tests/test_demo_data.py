@@ -8,6 +8,7 @@ from machtigen.afnemers.models import Afnemer
 from machtigen.authz.actors import PersonActor
 from machtigen.caseload.service import CaseloadFilter, caseload
 from machtigen.identity.bsn import is_valid_bsn
+from machtigen.identity.correspondence import correspondence_language, login_means
 from machtigen.identity.models import EidasIdentity, Office, OfficeStaff, Person
 from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
@@ -89,5 +90,19 @@ def test_the_stories(session, authz, clock, ctx_for):
     ).one()
     assert identity.person_id == christina.id and christina.non_resident
 
+    # Christina reads her post (and letters) in English and logs in with her eID, not DigiD.
+    assert correspondence_language(session, christina) == "en"
+    assert login_means(session, christina) == ["eidas"]
+
     lisa = person(session, demo.LISA_BSN)
     assert session.get(Account, lisa.id).email == "lisa.hendriks@example.org"
+
+    staff_addresses = {
+        member.employee_id: member.email
+        for member in session.scalars(select(OfficeStaff).where(OfficeStaff.office_id == office.id))
+    }
+    assert staff_addresses == {
+        demo.PIET_EMPLOYEE_ID: demo.PIET_STAFF_EMAIL,
+        demo.EVA_EMPLOYEE_ID: demo.EVA_STAFF_EMAIL,
+        demo.SARA_EMPLOYEE_ID: None,
+    }

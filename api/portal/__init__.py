@@ -7,7 +7,17 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.portal import account, activity, caseload, home, mailbox, mandates, office
+from api.portal import (
+    account,
+    activity,
+    caseload,
+    home,
+    mailbox,
+    mandates,
+    office,
+    read_state,
+    staff,
+)
 from api.portal.page import NotForUnmatched, StepUpNeeded
 from api.web import anonymous_ctx, language, render
 from machtigen.audit.service import record
@@ -21,6 +31,8 @@ ROUTERS = (
     mandates.router,
     caseload.router,
     office.router,
+    staff.router,
+    read_state.router,
 )
 
 

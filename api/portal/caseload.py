@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from api.portal.page import PageDep, PortalPage
 from machtigen.caseload.service import SORTS, CaseloadFilter, caseload
+from machtigen.notifications.service import staff_prompts
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PAGE_SIZE = 50
@@ -57,8 +58,11 @@ def caseload_view(page: PortalPage) -> Response:
         descending = not filters.descending if filters.sort == column else column == "unread"
         return _query(filters, sort=column, desc="1" if descending else "", p=1)
 
+    staff = page.staff() if page.own else None
     return page.render(
         "portal/caseload.html",
+        staff_prompts=staff_prompts(page.ctx, staff.id) if staff is not None else [],
+        staff_email=staff.email if staff is not None else None,
         result=result,
         filters=filters,
         pages=max(1, -(-result.total // PAGE_SIZE)),

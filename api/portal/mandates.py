@@ -29,6 +29,7 @@ GROUPS = (
     MandatePhase.ACTIVE,
     MandatePhase.SCHEDULED,
     MandatePhase.EXPIRED,
+    MandatePhase.LAPSED,
     MandatePhase.REVOKED,
     MandatePhase.DECLINED,
 )
@@ -215,6 +216,18 @@ def _field_of(refused: MachtigenError, form: MandateForm) -> str:
     if form.party == "office" and name == "InvalidMandate" and "KvK" in refused.detail:
         return "kvk"
     return fields.get(name, "form")
+
+
+@router.post("/mandates/{mandate_id}/grant-again")
+def grant_again(page: PageDep, mandate_id: str, csrf_token: Csrf) -> Response:
+    """One click: the parts that lapsed under an ended court measure, granted anew."""
+    page.require_csrf(csrf_token)
+    parsed = parse_uuid(mandate_id)
+    if parsed is None or not isinstance(page.actor, PersonActor) or not page.own:
+        raise MandateNotFound()
+    page.require_loa("grant_mandate")
+    mandates.grant_again(page.ctx, parsed)
+    return page.redirect("/portal/mandates", "granted_again")
 
 
 @router.post("/mandates/{mandate_id}/{decision}")

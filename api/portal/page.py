@@ -18,6 +18,7 @@ from machtigen.audit.trail import may_read_trail
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.context import Ctx
 from machtigen.identity import sessions
+from machtigen.identity.correspondence import remember_language
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import OfficeStaff, Person
 from machtigen.messages.service import unread_count
@@ -47,6 +48,9 @@ NOTICES = frozenset(
         "assigned",
         "unassigned",
         "acting_ended",
+        "read_state_shared",
+        "read_state_withheld",
+        "granted_again",
     }
 )
 
@@ -148,6 +152,8 @@ def portal_page(request: Request, portal: PortalDep) -> PortalPage:
     if isinstance(portal.actor, UnmatchedEidasActor):
         raise NotForUnmatched()
     lang = language(request, portal.session)
+    if request.query_params.get("lang") == lang:
+        remember_language(portal.ctx, lang)  # a person's own choice: their letters follow it
     notices = [n for n in request.query_params.getlist("done") if n in NOTICES]
     acting_for = None
     if portal.session.acting_for_person_id is not None:
@@ -174,6 +180,7 @@ def navigation(page: PortalPage) -> list[NavItem]:
         ]
         if staff is not None and staff.is_admin:
             items.append(NavItem("/portal/office", t["nav_office"]))
+        items.append(NavItem("/portal/staff/email", t["nav_staff_email"]))
         return items
     items = [NavItem("/portal", t["nav_home"])]
     subject = page.subject_id

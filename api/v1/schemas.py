@@ -73,9 +73,41 @@ class DeliveryAnswer(ApiModel):
 
 
 class NotificationStatus(ApiModel):
-    status: Literal["none", "pending", "sent", "bounced", "failed"]
-    last_attempt_at: AwareDatetime | None = None
-    person_not_reached: bool | None = None
+    """The e-mail that tells the person about this message (the latest one: the notification
+    of its arrival, or the reminder after three weeks unread), and the paper fallback.
+
+    Read together: `status` and `lastAttemptAt` say what happened to that e-mail;
+    `personNotReached` says whether the person was sent a paper letter about this message.
+    `bounced` with `personNotReached: true` is a refused address that led to the letter;
+    `sent` with `personNotReached: true` is an e-mail that arrived but a message that stayed
+    unread without a visit; `none` with `personNotReached: true` is a person without an
+    e-mail address who did not visit. `pending` with `personNotReached: true` only happens
+    when other e-mails to the same address were refused and this one is still to be tried.
+    """
+
+    status: Literal["none", "pending", "sent", "bounced", "failed"] = Field(
+        description="The outcome of the last attempt to e-mail the person about this message."
+        " `none`: no e-mail (no address, or the message went on paper); `pending`: not tried"
+        " yet, or the last attempt failed for a reason that may pass (a 4xx answer, the mail"
+        " service unreachable) and it will be tried again; `sent`: the person's mail server"
+        " accepted it; `bounced`: the person's mail server refused the address (5xx), and"
+        " it is tried again until the maximum number of attempts unless one gets through"
+        " (then `sent`); `failed`: given up after the maximum number of attempts without"
+        " a refusal of the address"
+    )
+    last_attempt_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the last attempt was made (whatever its outcome); null before the"
+        " first attempt. Never the delivery time of the message",
+    )
+    person_not_reached: bool | None = Field(
+        default=None,
+        description="True once a paper letter about this message went to the person because"
+        " they were not reached digitally (the e-mail address was refused repeatedly, or the"
+        " message stayed unread without a visit); false until then. Null unless the person"
+        " consented to share the read state with this afnemer or it has a configured legal"
+        " basis: it would reveal that the message is unread",
+    )
 
 
 class MessageStatusAnswer(ApiModel):

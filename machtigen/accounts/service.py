@@ -88,7 +88,7 @@ def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
 
 def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
     account = get_account(ctx, person_id, "manage_settings")
-    normalized = None if email is None else _normalized_email(email)
+    normalized = None if email is None else normalized_email(email)
     account.email = normalized
     account.email_confirmed_at = ctx.now if normalized else None
     record(
@@ -174,7 +174,8 @@ def folders_of(ctx: Ctx, person_id: UUID) -> Sequence[Folder]:
     return ctx.session.scalars(statement).all()
 
 
-def _normalized_email(email: str) -> str:
+def normalized_email(email: str) -> str:
+    """One validation for every address the service mails: a person's and an employee's."""
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:

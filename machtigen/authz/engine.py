@@ -19,7 +19,13 @@ from machtigen.authz.resources import RepresentationQuery
 from machtigen.authz.templates import Prepared, QueryTemplates
 from machtigen.consents.models import Consent
 from machtigen.errors import Forbidden, NotFound
-from machtigen.identity.models import EidasIdentity, Office, Person, StaffAssignment
+from machtigen.identity.models import (
+    EidasIdentity,
+    Office,
+    OfficeStaff,
+    Person,
+    StaffAssignment,
+)
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message
 
@@ -115,6 +121,7 @@ _FIELDS: dict[type, dict[str, Any]] = {
         **_assignment_relation("subject_person_id"),
     },
     Office: {"id": UUID},
+    OfficeStaff: {"id": UUID, "office_id": UUID},
     StaffAssignment: {"id": UUID, "staff_id": UUID, "client_person_id": UUID},
 }
 

@@ -1,4 +1,4 @@
-from machtigen.errors import InvalidInput
+from machtigen.errors import Conflict, InvalidInput
 
 
 class OptInNotApplicable(InvalidInput):
@@ -6,4 +6,12 @@ class OptInNotApplicable(InvalidInput):
         super().__init__(
             "This organisation is legally required to deliver digitally;"
             " its post does not depend on an opt-in."
+        )
+
+
+class ReadStateNotApplicable(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This organisation sends you no post in the Berichtenbox: there is no read state"
+            " to share with it."
         )

@@ -13,7 +13,7 @@ from machtigen.afnemers.models import Afnemer
 from machtigen.afnemers.service import get_afnemer
 from machtigen.audit.service import record
 from machtigen.config import get_settings
-from machtigen.consents.errors import OptInNotApplicable
+from machtigen.consents.errors import OptInNotApplicable, ReadStateNotApplicable
 from machtigen.consents.models import Channel, Consent, DeliveryReason
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
@@ -62,10 +62,18 @@ def set_opt_in(ctx: Ctx, person_id: UUID, afnemer_id: UUID, opted_in: bool) -> C
 
 
 def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: bool) -> Consent:
-    """The person lets an afnemer learn whether its messages were read (rule 8)."""
+    """The person lets an afnemer learn whether its messages were read, or withdraws that
+    (rule 8). Who may choose is the policy's ``share_read_state``; a change is audited.
+
+    Sharing is offered for afnemers whose post reaches the mailbox; withdrawing always works.
+    """
     afnemer = get_afnemer(ctx, afnemer_id)
     consent = _existing_or_new(ctx, person_id, afnemer_id)
-    ctx.authorize("change", consent)
+    ctx.authorize("share_read_state", consent)
+    if consent.share_read_state == share:
+        return consent
+    if share and not _post_reaches_mailbox(afnemer, consent, ctx.now):
+        raise ReadStateNotApplicable()
     consent.share_read_state = share
     ctx.session.add(consent)
     ctx.session.flush()
@@ -78,6 +86,50 @@ def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: boo
         afnemer=afnemer.name,
     )
     return consent
+
+
+def _post_reaches_mailbox(afnemer: Afnemer, consent: Consent | None, at: datetime) -> bool:
+    return afnemer.legally_required_digital or (consent is not None and consent.opted_in_at(at))
+
+
+@dataclass(frozen=True)
+class ReadStateChoice:
+    """One afnemer on the read-state page: may it see whether its post was read?"""
+
+    afnemer: Afnemer
+    shared: bool
+    """The person agreed to share the read state with this afnemer."""
+    by_law: bool
+    """The afnemer has a configured legal basis: it learns the read state without consent."""
+    may_change: bool
+
+
+def read_state_overview(ctx: Ctx, person_id: UUID) -> list[ReadStateChoice]:
+    """The afnemers whose post reaches the mailbox, and any the person still shares with."""
+    get_account(ctx, person_id, "read")
+    existing = {
+        consent.afnemer_id: consent
+        for consent in ctx.session.scalars(
+            select(Consent).where(col(Consent.person_id) == person_id)
+        )
+    }
+    choices = []
+    for afnemer in ctx.session.scalars(select(Afnemer).order_by(col(Afnemer.name))):
+        consent = existing.get(afnemer.id)
+        shared = consent is not None and consent.share_read_state
+        if not shared and not _post_reaches_mailbox(afnemer, consent, ctx.now):
+            continue
+        choices.append(
+            ReadStateChoice(
+                afnemer=afnemer,
+                shared=shared,
+                by_law=afnemer.read_state_legal_basis,
+                may_change=ctx.is_allowed(
+                    "share_read_state", consent or _new_consent(ctx, person_id, afnemer.id)
+                ),
+            )
+        )
+    return choices
 
 
 def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) -> DeliveryDecision:

@@ -22,6 +22,9 @@ class Person(SQLModel, table=True):
     """Registered in the RNI (registratie niet-ingezetenen): an exempted group (Regeling EBV)."""
     postal_address: str = Field(default="", max_length=500)
     preferred_language: str = Field(default="nl", max_length=2)
+    language_chosen_at: datetime | None = moment(nullable=True)
+    """When the person last chose the portal's language (then ``preferred_language`` is theirs);
+    None: never chosen, and post to someone who came in through eIDAS is in English."""
     created_at: datetime = moment()
 
     @property
@@ -80,6 +83,8 @@ class OfficeStaff(SQLModel, table=True):
     active: bool = True
     email: str | None = Field(default=None, max_length=320)
     """Where this employee gets notifications for the office's clients (rule 12)."""
+    email_confirmed_at: datetime | None = moment(nullable=True)
+    """Set or last confirmed "still current" by the employee; asked again after six months."""
     created_at: datetime = moment()
 
 

@@ -85,6 +85,7 @@ DenialReason = Literal[
     "mandate_expired",
     "mandate_not_yet_valid",
     "superseded_by_legal_measure",
+    "mandate_lapsed",
     "measure_does_not_cover_service",
     "measure_not_yet_in_force",
     "measure_ended",
@@ -358,6 +359,10 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
                 col(Mandate.valid_until),
                 col(MandateScope.id).label("scope_id"),
                 col(MandateScope.lapsed_by_measure_id),
+                select(col(LegalMeasure.ends_at))
+                .where(col(LegalMeasure.id) == col(MandateScope.lapsed_by_measure_id))
+                .scalar_subquery()
+                .label("lapsing_measure_ends_at"),
             )
             .outerjoin(
                 MandateScope,
@@ -402,6 +407,7 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
 
 _PRIORITY = (
     "superseded_by_legal_measure",
+    "mandate_lapsed",
     "mandate_revoked",
     "mandate_expired",
     "mandate_not_yet_valid",
@@ -416,7 +422,11 @@ _PRIORITY = (
 
 def _mandate_reason(row: Any, at: datetime) -> str:
     if row.lapsed_by_measure_id is not None:
-        return "superseded_by_legal_measure"
+        ended = row.lapsing_measure_ends_at
+        # The measure took this part over; once it has ended the part stays lapsed.
+        return (
+            "mandate_lapsed" if ended is not None and ended <= at else "superseded_by_legal_measure"
+        )
     if row.status in (MandateStatus.REVOKED, MandateStatus.DECLINED):
         return "mandate_revoked"
     if row.status == MandateStatus.EXPIRED or at >= row.valid_until:

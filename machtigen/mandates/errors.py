@@ -16,3 +16,11 @@ class InvalidMeasure(InvalidInput):
 
 class MeasureConflict(Conflict):
     pass
+
+
+class NothingToGrantAgain(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This mandate can only be granted again once the court measure that replaced it"
+            " has ended, and while its period has not passed."
+        )

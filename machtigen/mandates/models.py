@@ -37,6 +37,13 @@ class MandateStatus(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     DECLINED = "declined"
+    LAPSED = "lapsed"
+    """Every part of it was taken over by a court measure (002 §5.1): nobody revoked it, and
+    it stays lapsed when the measure ends; the person may grant it again."""
+
+
+LAPSED_BY_LEGAL_MEASURE = "lapsed_by_legal_measure"
+"""``Mandate.end_reason`` of a mandate that lapsed because a court measure covers its scope."""
 
 
 class Initiator(StrEnum):

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import or_, select
@@ -24,8 +25,10 @@ from machtigen.mandates.errors import (
     InvalidMeasure,
     MandateNotFound,
     MeasureConflict,
+    NothingToGrantAgain,
 )
 from machtigen.mandates.models import (
+    LAPSED_BY_LEGAL_MEASURE,
     SERVICE_ACTIONS,
     Initiator,
     LegalMeasure,
@@ -113,6 +116,80 @@ def revoke(ctx: Ctx, mandate_id: UUID) -> Mandate:
     )
     _audit(ctx, mandate, "mandate.revoked", reason=mandate.end_reason)
     return mandate
+
+
+def grant_again(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    """One click for the person whose mandate lapsed under a court measure that has ended:
+    a new grant to the same representative with the parts that lapsed, until the old end.
+
+    It is an ordinary grant (the representative accepts it; audited as ``mandate.granted``,
+    naming the mandate it renews); the lapsed one stays as it was, for the record.
+    """
+    mandate = _load(ctx, mandate_id, "read")
+    items = regrantable_scope(ctx, mandate)
+    if not items:
+        raise NothingToGrantAgain()
+    return _create(
+        ctx,
+        MandateRequest(
+            represented_person_id=mandate.represented_person_id,
+            representative=Representative(
+                person_id=mandate.representative_person_id,
+                office_id=mandate.representative_office_id,
+            ),
+            scope=items,
+            valid_from=ctx.now,
+            valid_until=mandate.valid_until,
+        ),
+        Initiator.REPRESENTED,
+        "mandate.granted",
+        renews=mandate.id,
+        require="grant_mandate",
+    )
+
+
+def regrantable_scope(ctx: Ctx, mandate: Mandate) -> tuple[ScopeItem, ...]:
+    """The parts of this mandate that lapsed under measures which have all ended, while the
+    mandate's own period still runs; empty when there is nothing to grant again."""
+    if mandate.valid_until <= ctx.now or mandate.status not in (
+        MandateStatus.ACTIVE,
+        MandateStatus.LAPSED,
+    ):
+        return ()
+    lapsed = ctx.session.execute(
+        select(MandateScope, LegalMeasure)
+        .join(LegalMeasure, col(LegalMeasure.id) == col(MandateScope.lapsed_by_measure_id))
+        .where(col(MandateScope.mandate_id) == mandate.id)
+    ).all()
+    if not lapsed or any(m.ends_at is None or m.ends_at > ctx.now for _s, m in lapsed):
+        return ()
+    held = _held_elsewhere(ctx, mandate)
+    items = (ScopeItem(scope.action, scope.service_id) for scope, _measure in lapsed)
+    return tuple(item for item in items if (item.service_id, item.action) not in held)
+
+
+def _held_elsewhere(ctx: Ctx, mandate: Mandate) -> set[tuple[UUID | None, MandateAction]]:
+    """What another mandate to the same representative already grants, or asks for (granted
+    again already, or anew): offering it again would only make a duplicate."""
+    rows = ctx.session.execute(
+        select(col(MandateScope.service_id), col(MandateScope.action))
+        .join(Mandate, col(Mandate.id) == col(MandateScope.mandate_id))
+        .where(
+            col(Mandate.represented_person_id) == mandate.represented_person_id,
+            col(Mandate.id) != mandate.id,
+            col(Mandate.status).in_([MandateStatus.REQUESTED, MandateStatus.ACTIVE]),
+            col(Mandate.valid_until) > ctx.now,
+            col(MandateScope.lapsed_by_measure_id).is_(None),
+            _same_representative(mandate),
+        )
+    ).all()
+    return {(row.service_id, MandateAction(row.action)) for row in rows}
+
+
+def _same_representative(mandate: Mandate) -> Any:
+    if mandate.representative_office_id is not None:
+        return col(Mandate.representative_office_id) == mandate.representative_office_id
+    return col(Mandate.representative_person_id) == mandate.representative_person_id
 
 
 def expire_due(ctx: Ctx) -> int:
@@ -252,7 +329,7 @@ def _lapse_scopes(ctx: Ctx, mandates: Iterable[Mandate], measure: LegalMeasure) 
         if covered:
             _audit(ctx, mandate, "mandate.lapsed", measure=measure.id, scopes=len(covered))
         if covered and len(covered) == len(scopes):
-            _end(mandate, MandateStatus.REVOKED, ctx.now, "superseded_by_legal_measure")
+            _end(mandate, MandateStatus.LAPSED, ctx.now, LAPSED_BY_LEGAL_MEASURE)
     return lapsed
 
 
@@ -274,7 +351,17 @@ def _measures_in_force(ctx: Ctx, person_id: UUID) -> Sequence[LegalMeasure]:
     ).all()
 
 
-def _create(ctx: Ctx, request: MandateRequest, initiator: Initiator, action: str) -> Mandate:
+def _create(
+    ctx: Ctx,
+    request: MandateRequest,
+    initiator: Initiator,
+    action: str,
+    *,
+    renews: UUID | None = None,
+    require: str | None = None,
+) -> Mandate:
+    if require is not None:
+        require_loa(ctx, require)
     _validate(ctx, request)
     mandate = Mandate(
         represented_person_id=request.represented_person_id,
@@ -306,12 +393,14 @@ def _create(ctx: Ctx, request: MandateRequest, initiator: Initiator, action: str
                 action=item.action,
             )
         )
+    renewal = {"renews": str(renews)} if renews is not None else {}
     _audit(
         ctx,
         mandate,
         action,
         scope=[f"{item.service_id or 'account'}:{item.action}" for item in request.scope],
         valid_until=request.valid_until.isoformat(),
+        **renewal,
     )
     return mandate
 
@@ -393,6 +482,7 @@ class MandatePhase(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     DECLINED = "declined"
+    LAPSED = "lapsed"
 
 
 @dataclass(frozen=True)
@@ -413,6 +503,10 @@ class MandateView:
     may_accept: bool
     may_decline: bool
     may_revoke: bool
+    may_grant_again: bool = False
+    """Its lapsed parts can be granted again in one click (the measure ended)."""
+    measure_in_force: bool = False
+    """Parts of it lapsed under a court measure that is still in force."""
 
 
 def mandate_overview(ctx: Ctx, *, as_represented: bool) -> list[MandateView]:
@@ -439,7 +533,32 @@ def _view(ctx: Ctx, mandate: Mandate) -> MandateView:
         may_accept="accept" in actions,
         may_decline="decline" in actions,
         may_revoke="revoke" in actions,
+        may_grant_again=_may_grant_again(ctx, mandate),
+        measure_in_force=_lapsed_under_measure_in_force(ctx, mandate),
     )
+
+
+def _lapsed_under_measure_in_force(ctx: Ctx, mandate: Mandate) -> bool:
+    if mandate.status not in (MandateStatus.ACTIVE, MandateStatus.LAPSED):
+        return False
+    in_force = ctx.session.scalar(
+        select(col(LegalMeasure.id))
+        .join(MandateScope, col(MandateScope.lapsed_by_measure_id) == col(LegalMeasure.id))
+        .where(
+            col(MandateScope.mandate_id) == mandate.id,
+            or_(col(LegalMeasure.ends_at).is_(None), col(LegalMeasure.ends_at) > ctx.now),
+        )
+        .limit(1)
+    )
+    return in_force is not None
+
+
+def _may_grant_again(ctx: Ctx, mandate: Mandate) -> bool:
+    """Only for the represented person, and only when there is something to grant again."""
+    own = (
+        isinstance(ctx.actor, PersonActor) and ctx.actor.person_id == mandate.represented_person_id
+    )
+    return own and bool(regrantable_scope(ctx, mandate))
 
 
 def _phase(mandate: Mandate, now: datetime) -> MandatePhase:

@@ -13,6 +13,7 @@ from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.models import Message
 from machtigen.messages.service import is_read_by_owner
 from machtigen.notifications.models import (
+    AttemptOutcome,
     MessageFollowUp,
     Notification,
     NotificationStatus,
@@ -22,12 +23,18 @@ from machtigen.notifications.models import (
 
 @dataclass(frozen=True)
 class NotificationState:
-    """The e-mail notification and paper fallback of one message.
+    """The e-mail notification to the person about one message, and the paper fallback.
 
-    ``status`` is ``none`` (no e-mail notification: no address, or not sent yet), ``pending``,
-    ``sent``, ``bounced`` or ``failed``; ``person_not_reached`` is true once the person was not
-    reached and got a letter (rule 7), and unknown (None) where the afnemer may not know the
-    read state (rule 8).
+    ``status`` is the outcome of the last attempt: ``none`` (no e-mail notification: no
+    address, or post on paper), ``pending`` (not tried yet, or the last attempt failed for a
+    reason that may pass: it is tried again), ``sent`` (the person's mail server accepted
+    it), ``bounced`` (the person's mail server refused the address; tried again until the
+    maximum number of attempts unless a later attempt gets through) or ``failed`` (given up,
+    never refused). ``last_attempt_at`` is when that last attempt was made (None before the
+    first). ``person_not_reached`` is true once a paper letter went out about this message
+    because the person was not reached digitally (rule 7: the address kept being refused, or
+    the message stayed unread without a visit), false until then, and unknown (None) where
+    the afnemer may not know the read state (rule 8).
     """
 
     status: str = "none"
@@ -94,15 +101,23 @@ def notification_state(
     if notification is None:
         return NotificationState(status="none", person_not_reached=not_reached)
     return NotificationState(
-        status=_NOTIFICATION_STATUS[NotificationStatus(notification.status)],
-        last_attempt_at=notification.sent_at or notification.created_at,
+        status=_status_of(notification),
+        last_attempt_at=notification.last_attempt_at,
         person_not_reached=not_reached,
     )
 
 
+def _status_of(notification: Notification) -> str:
+    """The state after the last attempt; a notification waiting for a retry after a refusal
+    of the address is ``bounced`` (it was refused), not ``pending``."""
+    status = NotificationStatus(notification.status)
+    if status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+        refused = notification.last_outcome == AttemptOutcome.REFUSED
+        return "bounced" if refused else "pending"
+    return _NOTIFICATION_STATUS[status]
+
+
 _NOTIFICATION_STATUS = {
-    NotificationStatus.PENDING: "pending",
-    NotificationStatus.SENDING: "pending",
     NotificationStatus.SENT: "sent",
     NotificationStatus.BOUNCED: "bounced",
     NotificationStatus.FAILED: "failed",

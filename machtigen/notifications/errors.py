@@ -11,8 +11,10 @@ class LetterNotFound(NotFound):
 class DeliveryFailed(Exception):
     """One notification could not be handed to the SMTP server.
 
-    ``permanent`` is a refusal of the address (a bounce, 5xx); anything else
-    (server down, 4xx, timeout) is retried with backoff.
+    ``permanent`` is a refusal of the address by the receiving server (a 5xx answer to RCPT
+    TO: a bounce, counted towards the paper letter); anything else (our server down, a 4xx
+    answer, a refusal of the message itself, a time-out) is not held against the address.
+    Both are retried with backoff until the maximum number of attempts.
     """
 
     def __init__(self, reason: str, *, permanent: bool) -> None:

@@ -33,7 +33,12 @@ from machtigen.context import Ctx
 from machtigen.mandates.models import LegalMeasure
 from machtigen.mandates.service import apply_measure_to_mandates, expire_due
 from machtigen.messages.models import Message
-from machtigen.notifications.letters import write_pending_letters
+from machtigen.notifications.letters import (
+    LetterSender,
+    LettersNotConfigured,
+    letter_sender,
+    write_pending_letters,
+)
 from machtigen.notifications.models import JobLease, LetterReason, MessageFollowUp
 from machtigen.notifications.sender import UnitOfWork
 from machtigen.notifications.service import escalate, read_by_owner, remind
@@ -54,17 +59,33 @@ class JobsConfig:
     reminder_days: int = 21
     escalate_unvisited_days: int = 60
     letters_dir: Path = Path("var/letters")
+    letter_sender: LetterSender | None = None
+    """Printed on every letter; None: ``write_letters`` refuses (``letters_refused`` says why)
+    and the letters wait, pending, until it is configured."""
+    letters_refused: str = "the sender of the letters is not configured"
     lease: timedelta = timedelta(minutes=15)
     batch_size: int = 500
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "JobsConfig":
+        sender: LetterSender | None = None
+        refused = cls.letters_refused
+        try:
+            sender = letter_sender(settings)
+        except LettersNotConfigured as missing:
+            refused = str(missing)
         return cls(
             reminder_days=settings.reminder_days,
             escalate_unvisited_days=settings.escalate_unvisited_days,
             letters_dir=Path(settings.letters_dir),
+            letter_sender=sender,
+            letters_refused=refused,
             lease=timedelta(seconds=settings.job_lease_seconds),
         )
+
+
+class JobRefused(Exception):
+    """A job that cannot do its work as configured; the other jobs still run."""
 
 
 @dataclass
@@ -73,6 +94,8 @@ class JobResult:
     ran: bool
     done: int = 0
     """How many acts (expiries, reminders, letters, ...) this run did."""
+    refused: str | None = None
+    """Why the job did nothing although it held the lease (a missing setting)."""
 
 
 @dataclass
@@ -123,6 +146,8 @@ class Jobs:
         try:
             done, new_watermark = task(watermark, now)
             finished = {"watermark": new_watermark, "last_run_at": now}
+        except JobRefused as refused:
+            return JobResult(name, ran=True, refused=str(refused))
         finally:
             # Released (and, after success, moved on) only by the holder: a run whose lease
             # ran out and was taken over leaves the newer holder's state alone.
@@ -248,8 +273,17 @@ class Jobs:
         return done, cutoff
 
     def _write_letters(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:
+        """Never a letter with a placeholder for the sender: without one, nothing is written."""
+        sender = self.config.letter_sender
+        if sender is None:
+            raise JobRefused(self.config.letters_refused)
         return write_pending_letters(
-            self.uow, self.clock, self.authz, self.config.letters_dir, lease=self.config.lease
+            self.uow,
+            self.clock,
+            self.authz,
+            self.config.letters_dir,
+            sender,
+            lease=self.config.lease,
         ), now
 
     def _audit_seal(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:

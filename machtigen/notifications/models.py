@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from machtigen.models_base import enum_field, foreign_key, id_field, moment, sequence_field
@@ -26,7 +26,19 @@ class NotificationStatus(StrEnum):
     BOUNCED = "bounced"
     """The receiving server refused the address on every attempt."""
     FAILED = "failed"
-    """Gave up after the maximum number of attempts (server unreachable)."""
+    """Gave up after the maximum number of attempts, none of them refused by the address's
+    server (ours down, "try later" answers, timeouts)."""
+
+
+class AttemptOutcome(StrEnum):
+    """What the last attempt at one notification came to."""
+
+    SENT = "sent"
+    REFUSED = "refused"
+    """The receiving server refused the address (a 5xx answer to RCPT): a bounce (rule 7)."""
+    DEFERRED = "deferred"
+    """Not delivered for a reason that may pass: a 4xx answer, a refusal of the message
+    itself, our SMTP server unreachable, a time-out. Never counted against the address."""
 
 
 class RecipientKind(StrEnum):
@@ -63,17 +75,23 @@ class Notification(SQLModel, table=True):
     available_at: datetime = moment()
     claim_token: UUID | None = None
     attempts: int = 0
+    last_attempt_at: datetime | None = moment(nullable=True)
+    """When the last attempt ended (recorded with its outcome); None before the first."""
+    last_outcome: AttemptOutcome | None = Field(default=None, sa_type=String(8), nullable=True)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = moment()
     sent_at: datetime | None = moment(nullable=True)
 
 
 class BounceCount(SQLModel, table=True):
-    """Consecutive refusals of an account owner's address; a successful delivery resets it."""
+    """Consecutive refusals of an account owner's address; a successful delivery resets it,
+    and so does a refusal of another address (the count is about one address)."""
 
     __tablename__ = "notification_bounce"
 
     person_id: UUID = Field(foreign_key="person.id", primary_key=True)
+    address: str | None = Field(default=None, max_length=320)
+    """The address ``consecutive`` counts the refusals of (lower case)."""
     consecutive: int = 0
     total: int = 0
     last_bounce_at: datetime | None = moment(nullable=True)

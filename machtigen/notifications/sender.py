@@ -33,6 +33,7 @@ from machtigen.config import Settings
 from machtigen.context import Ctx
 from machtigen.notifications.errors import DeliveryFailed
 from machtigen.notifications.models import (
+    AttemptOutcome,
     BounceCount,
     LetterReason,
     Notification,
@@ -62,6 +63,9 @@ class SenderConfig:
     max_attempts: int = 12
     backoff_base: float = 30.0
     backoff_cap: float = 6 * 3600.0
+    bounce_retry_base: float = 3600.0
+    """The first wait after the address was refused; doubling from there (capped), so that
+    the refusals that lead to a letter lie hours apart, not seconds (rule 7)."""
     escalate_after_bounces: int = 3
 
     @classmethod
@@ -80,6 +84,7 @@ class SenderConfig:
             max_attempts=settings.notify_max_attempts,
             backoff_base=settings.notify_backoff_base_seconds,
             backoff_cap=settings.notify_backoff_cap_seconds,
+            bounce_retry_base=settings.notify_bounce_retry_seconds,
             escalate_after_bounces=settings.escalate_after_bounces,
         )
 
@@ -219,6 +224,8 @@ class Sender:
                 token,
                 status=NotificationStatus.SENT,
                 sent_at=now,
+                last_attempt_at=now,
+                last_outcome=AttemptOutcome.SENT,
                 last_error=None,
             ):
                 report.lost_claims += 1
@@ -227,6 +234,7 @@ class Sender:
                 counter = session.get(BounceCount, notification.person_id)
                 if counter is not None and (counter.consecutive or counter.escalated_address):
                     counter.consecutive = 0
+                    counter.address = None
                     counter.escalated_address = None
         report.sent += 1
 
@@ -237,6 +245,8 @@ class Sender:
         failure: DeliveryFailed,
         report: SendReport,
     ) -> None:
+        """A refusal of the address (5xx) is a bounce: counted, and retried like every other
+        failure until ``max_attempts`` (rule 7: bounced notifications are retried)."""
         now = self.clock.now()
         exhausted = notification.attempts >= self.config.max_attempts
         if exhausted:
@@ -244,9 +254,8 @@ class Sender:
             available_at = now
         else:
             status = NotificationStatus.PENDING
-            delay = backoff_delay(
-                notification.attempts, self.config.backoff_base, self.config.backoff_cap, self.rng
-            )
+            base = self.config.bounce_retry_base if failure.permanent else self.config.backoff_base
+            delay = backoff_delay(notification.attempts, base, self.config.backoff_cap, self.rng)
             available_at = now + timedelta(seconds=delay)
         with self.uow() as session:
             if not self._finish(
@@ -255,6 +264,10 @@ class Sender:
                 token,
                 status=status,
                 available_at=available_at,
+                last_attempt_at=now,
+                last_outcome=AttemptOutcome.REFUSED
+                if failure.permanent
+                else AttemptOutcome.DEFERRED,
                 last_error=failure.reason[:500],
             ):
                 report.lost_claims += 1
@@ -270,19 +283,27 @@ class Sender:
             report.failed += 1
 
     def _count_bounce(self, session: Session, notification: Notification, now: datetime) -> bool:
-        """One more refusal of the owner's address; at the threshold, the paper letter."""
+        """One more refusal of the owner's address; at the threshold, the paper letter.
+
+        The count is about one address: refusals of an address the person has since replaced
+        do not count against the new one.
+        """
+        address = notification.email.lower()
         counter = session.get(BounceCount, notification.person_id, with_for_update=True)
         if counter is None:
             counter = BounceCount(person_id=notification.person_id)
             session.add(counter)
+        if counter.address != address:
+            counter.address = address
+            counter.consecutive = 0
         counter.consecutive += 1
         counter.total += 1
         counter.last_bounce_at = now
         if counter.consecutive < self.config.escalate_after_bounces:
             return False
-        if counter.escalated_address == notification.email.lower():
+        if counter.escalated_address == address:
             return False  # the letter for this address went out; a working address resets it
-        counter.escalated_address = notification.email.lower()
+        counter.escalated_address = address
         ctx = Ctx(
             session=session,
             actor=SystemActor(at=now, job="notification-sender"),

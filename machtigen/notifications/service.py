@@ -26,8 +26,10 @@ from machtigen.authz.actors import Actor, AfnemerActor, PersonActor, StaffActor
 from machtigen.config import get_settings
 from machtigen.consents.models import Channel
 from machtigen.context import Ctx
+from machtigen.identity.correspondence import correspondence_language, correspondence_language_sql
 from machtigen.identity.models import OfficeStaff, Person, StaffAssignment
 from machtigen.identity.service import staff_actor
+from machtigen.identity.staff_email import get_staff
 from machtigen.mandates.models import LegalMeasure, Mandate
 from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.models import Message, MessageRead
@@ -124,9 +126,9 @@ def _candidates(ctx: Ctx, person_id: UUID, *, mandate: Mandate | None = None) ->
     Only an address book: whether they are told anything is the policy's decision.
     """
     at = ctx.now
-    people = select(col(Person.id), col(Account.email), col(Person.preferred_language)).join(
-        Account, col(Account.person_id) == col(Person.id)
-    )
+    people = select(
+        col(Person.id), col(Account.email), correspondence_language_sql().label("language")
+    ).join(Account, col(Account.person_id) == col(Person.id))
     owner = ctx.session.execute(people.where(col(Person.id) == person_id)).first()
     found: list[Recipient] = []
     if owner is not None and owner.email:
@@ -135,7 +137,7 @@ def _candidates(ctx: Ctx, person_id: UUID, *, mandate: Mandate | None = None) ->
                 RecipientKind.OWNER,
                 owner.id,
                 owner.email,
-                owner.preferred_language,
+                owner.language,
                 PersonActor(owner.id, at),
             )
         )
@@ -167,7 +169,7 @@ def _candidates(ctx: Ctx, person_id: UUID, *, mandate: Mandate | None = None) ->
                 RecipientKind.PERSON,
                 row.id,
                 row.email,
-                row.preferred_language,
+                row.language,
                 PersonActor(row.id, at),
             )
         )
@@ -444,11 +446,21 @@ class Prompt(StrEnum):
 def portal_prompts(ctx: Ctx, person_id: UUID) -> list[Prompt]:
     """What the portal should ask the account holder at this visit; pure, writes nothing."""
     account = get_account(ctx, person_id, "manage_settings")
-    if account.email is None:
+    return email_prompts(account.email, account.email_confirmed_at, ctx.now)
+
+
+def staff_prompts(ctx: Ctx, staff_id: UUID) -> list[Prompt]:
+    """The same questions for an office employee about their own address (rule 12)."""
+    staff = get_staff(ctx, staff_id, "manage_contact")
+    return email_prompts(staff.email, staff.email_confirmed_at, ctx.now)
+
+
+def email_prompts(email: str | None, confirmed_at: datetime | None, now: datetime) -> list[Prompt]:
+    """No address: ask for one at every visit; confirmed six months ago or longer: ask again."""
+    if email is None:
         return [Prompt.ASK_EMAIL]
     months = get_settings().email_recheck_months
-    confirmed = account.email_confirmed_at
-    if confirmed is None or add_months(confirmed, months) <= ctx.now:
+    if confirmed_at is None or add_months(confirmed_at, months) <= now:
         return [Prompt.CONFIRM_EMAIL]
     return []
 
@@ -521,7 +533,7 @@ def escalate(
         reason=reason,
         addressee=person.full_name,
         postal_address=person.postal_address,
-        language=person.preferred_language,
+        language=correspondence_language(ctx.session, person),
         unread_count=len(unread),
         created_at=ctx.now,
         available_at=ctx.now,

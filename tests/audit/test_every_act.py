@@ -75,7 +75,7 @@ def _untick(session, ctx_for, clock):
 
 
 def _read_state_consent(session, ctx_for, clock):
-    owner, svb = f.person(session), f.afnemer(session, name="SVB")
+    owner, svb = f.person(session), f.afnemer(session, name="SVB", legally_required=True)
     consents.set_share_read_state(person_ctx(ctx_for, clock, owner), owner.id, svb.id, True)
     return Done("consent.read_state_shared", owner.id, "person", str(owner.id))
 

@@ -205,7 +205,7 @@ def test_voluntary_scopes_lapse_when_a_measure_covers_them(
         )
     }
     assert lapsed == {services["tax"].id: tax_lapses, services["wmo"].id: care_lapses}
-    expected_status = MandateStatus.REVOKED if tax_lapses and care_lapses else MandateStatus.ACTIVE
+    expected_status = MandateStatus.LAPSED if tax_lapses and care_lapses else MandateStatus.ACTIVE
     assert mandate.status == expected_status
 
 

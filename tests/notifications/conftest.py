@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from machtigen.accounts.models import Account
 from machtigen.identity.models import Person
+from machtigen.notifications.letters import LetterSender
 from machtigen.notifications.sender import SenderConfig
+from tests.factories import T0
 
 
 def free_port() -> int:
@@ -112,5 +114,15 @@ def with_email(session: Session, someone: Person, address: str, language: str = 
     assert account is not None
     account.email = address
     someone.preferred_language = language
+    someone.language_chosen_at = T0  # chosen in the portal: their post follows it
     session.flush()
     return someone
+
+
+SENDER = LetterSender(
+    name="MijnOverheid",
+    address="Postbus 20011, 2500 EA Den Haag",
+    phone="0800-0123",
+    web="mijn.overheid.nl",
+)
+"""The sender printed on the letters the tests write (production refuses letters without one)."""

@@ -32,12 +32,14 @@ from machtigen.notifications.service import (
 )
 from tests import factories as f
 from tests.factories import T0
-from tests.notifications.conftest import with_email
+from tests.notifications.conftest import SENDER, with_email
 
 
 @pytest.fixture
 def jobs(uow, clock, authz, tmp_path):
-    config = JobsConfig(reminder_days=21, escalate_unvisited_days=30, letters_dir=tmp_path)
+    config = JobsConfig(
+        reminder_days=21, escalate_unvisited_days=30, letters_dir=tmp_path, letter_sender=SENDER
+    )
     return Jobs(uow, clock, authz, config, holder="host-a")
 
 
@@ -203,7 +205,9 @@ def test_jobs_lease_keeps_a_second_host_out_and_a_rerun_does_nothing(
         valid_until=T0 + timedelta(days=1),
     )
     clock.set(T0 + timedelta(days=2))
-    other_host = Jobs(uow, clock, authz, JobsConfig(letters_dir=tmp_path), holder="host-b")
+    other_host = Jobs(
+        uow, clock, authz, JobsConfig(letters_dir=tmp_path, letter_sender=SENDER), holder="host-b"
+    )
     with uow() as s:
         s.add(
             JobLease(
@@ -291,6 +295,6 @@ def test_a_measure_recorded_ahead_takes_effect_on_mandates_when_it_starts(
     clock.set(T0 + timedelta(days=5))
     assert jobs.run(("start_measures",))[0].done == 1
     assert scope.lapsed_by_measure_id is not None
-    assert session.get(Mandate, mandate.id).status == MandateStatus.REVOKED
+    assert session.get(Mandate, mandate.id).status == MandateStatus.LAPSED
     clock.set(T0 + timedelta(days=6))
     assert jobs.run(("start_measures",))[0].done == 0

@@ -1,0 +1,93 @@
+"""An office employee's own e-mail address for notifications about the office's clients (rule 12).
+
+The same validation and six-monthly "still current?" question as a person's own address; the
+policy lets only the employee change it (``manage_contact``), and every change is audited.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from api.portal.page import PageDep, PortalPage
+from machtigen.accounts.errors import InvalidEmail
+from machtigen.authz.actors import StaffActor
+from machtigen.identity.models import Office
+from machtigen.identity.staff_email import confirm_staff_email, get_staff, set_staff_email
+from machtigen.notifications.service import staff_prompts
+
+router = APIRouter(prefix="/portal/staff", include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=128)]
+Flag = Annotated[str, Form(max_length=8)]
+Back = Annotated[str, Form(max_length=32)]
+
+
+def _staff_actor(page: PortalPage) -> StaffActor | None:
+    actor = page.portal.actor
+    return actor if isinstance(actor, StaffActor) and page.own else None
+
+
+def staff_email_view(
+    page: PortalPage, actor: StaffActor, *, errors: dict[str, str] | None = None, email: str = ""
+) -> Response:
+    staff = get_staff(page.ctx, actor.staff_id, "manage_contact")
+    return page.render(
+        "portal/staff_email.html",
+        422 if errors else 200,
+        staff=staff,
+        office=page.ctx.session.get_one(Office, staff.office_id),
+        prompts=staff_prompts(page.ctx, staff.id),
+        errors=errors or {},
+        email=email,
+    )
+
+
+@router.get("/email")
+def staff_email_page(page: PageDep) -> Response:
+    actor = _staff_actor(page)
+    if actor is None:
+        return page.redirect("/portal")
+    return staff_email_view(page, actor)
+
+
+@router.post("/email")
+def save_staff_email(
+    page: PageDep,
+    csrf_token: Csrf,
+    email: Annotated[str, Form(max_length=400)] = "",
+    remove: Flag = "",
+    back: Back = "",
+) -> Response:
+    page.require_csrf(csrf_token)
+    actor = _staff_actor(page)
+    if actor is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    if remove == "yes":
+        set_staff_email(page.ctx, actor.staff_id, None)
+        return page.redirect("/portal/staff/email", "email_removed")
+    if not email.strip():
+        errors = {"email": page.t["error_email_missing"]}
+        return staff_email_view(page, actor, errors=errors, email=email)
+    try:
+        with page.ctx.session.begin_nested():
+            set_staff_email(page.ctx, actor.staff_id, email)
+    except InvalidEmail:
+        errors = {"email": page.t["error_email_invalid"]}
+        return staff_email_view(page, actor, errors=errors, email=email)
+    return page.redirect(_back(back), "email_saved")
+
+
+@router.post("/email/confirm")
+def confirm(page: PageDep, csrf_token: Csrf, back: Back = "") -> Response:
+    page.require_csrf(csrf_token)
+    actor = _staff_actor(page)
+    if actor is None:
+        return page.redirect("/portal")
+    page.require_loa("manage_account")
+    confirm_staff_email(page.ctx, actor.staff_id)
+    return page.redirect(_back(back), "email_confirmed")
+
+
+def _back(back: str) -> str:
+    return "/portal" if back == "home" else "/portal/staff/email"

@@ -1,0 +1,57 @@
+"""An office employee's own e-mail address: where notifications about the office's clients go.
+
+Rule 12 lets representatives be notified for their clients; for an office that is its staff,
+each at their own address. The employee sets it, removes it, and answers the six-monthly
+"is this still your address?" (as a person does for their own account); nobody else may.
+Every change is audited. The address itself never enters the audit trail.
+"""
+
+from uuid import UUID
+
+from machtigen.accounts.errors import InvalidEmail
+from machtigen.accounts.service import normalized_email
+from machtigen.audit.service import record
+from machtigen.context import Ctx
+from machtigen.identity.errors import StaffNotFound
+from machtigen.identity.models import OfficeStaff
+
+
+def get_staff(ctx: Ctx, staff_id: UUID, action: str = "see") -> OfficeStaff:
+    staff = ctx.session.get(OfficeStaff, staff_id)
+    if staff is None:
+        raise StaffNotFound()
+    ctx.authorize(action, staff)
+    return staff
+
+
+def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
+    """Set (validated as a person's address is) or remove the employee's own address."""
+    staff = get_staff(ctx, staff_id, "manage_contact")
+    normalized = None if email is None else normalized_email(email)
+    staff.email = normalized
+    staff.email_confirmed_at = ctx.now if normalized else None
+    record(
+        ctx,
+        "staff.email_changed",
+        subject_person_id=None,
+        object_type="office_staff",
+        object_id=staff.id,
+        has_email=normalized is not None,
+    )
+    return staff
+
+
+def confirm_staff_email(ctx: Ctx, staff_id: UUID) -> OfficeStaff:
+    """The six-monthly "is this address still yours?" answered yes."""
+    staff = get_staff(ctx, staff_id, "manage_contact")
+    if staff.email is None:
+        raise InvalidEmail("there is no address to confirm")
+    staff.email_confirmed_at = ctx.now
+    record(
+        ctx,
+        "staff.email_confirmed",
+        subject_person_id=None,
+        object_type="office_staff",
+        object_id=staff.id,
+    )
+    return staff
