@@ -151,11 +151,13 @@ def install_api_v1(app: FastAPI, settings: Settings) -> None:
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_client, settings.token_rate_limit_per_ip, settings.redis_url
     )
-    app.mount(PREFIX, build_v1(app.state, settings.public_url))
+    v1 = build_v1(app.state, settings.public_url)
+    app.mount(PREFIX, v1)
     app.add_middleware(
         ApiConventions,
         prefix=PREFIX,
         api_version=API_VERSION,
         max_body_bytes=settings.max_body_bytes,
         form_paths=frozenset({TOKEN_PATH}),
+        routes=v1.router.routes,
     )
