@@ -766,6 +766,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "InvalidKvkNumber": "Een KvK-nummer heeft 8 cijfers.",
         "InvalidMandate": "Deze machtiging kan zo niet. Controleer wie, wat en hoe lang.",
         "OptInNotApplicable": "Deze organisatie moet volgens de wet digitaal versturen; dat kunt u niet uitzetten.",
+        "ConsentFormMismatch": "Dit formulier past niet bij de organisaties op de pagina. Er is niets veranderd. Open de pagina opnieuw en kies nog eens.",
         "NotFound": "Dit bestaat niet, of u mag het niet zien.",
         "Forbidden": "U mag dit niet doen. Er is niets veranderd.",
     },
@@ -775,6 +776,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "PartyNotFound": "We found nobody with this citizen service number and date of birth. Check both.",
         "InvalidBsn": "This is not a valid citizen service number. It has 9 digits.",
         "InvalidKvkNumber": "A KvK number has 8 digits.",
+        "ConsentFormMismatch": "This form does not match the organisations on the page. Nothing was changed. Open the page again and choose once more.",
         "NotFound": "This does not exist, or you may not see it.",
     },
 }

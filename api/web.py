@@ -203,7 +203,7 @@ def unusable_fields(error: Any, lang: str) -> list[str]:
     labels = FIELD_LABELS[lang]
     names = []
     for item in error.errors():
-        name = str(item["loc"][-1]) if item["loc"] else ""
+        name = next((str(part) for part in reversed(item["loc"]) if isinstance(part, str)), "")
         label = labels.get(name, name)
         if label and label not in names:
             names.append(label)

@@ -7,9 +7,11 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.i18n import FIELD_LABELS, TEXT
 from api.portal import account, activity, caseload, home, mailbox, mandates, office
+from api.portal.forms import UnusableFields
 from api.portal.page import NotForUnmatched, StepUpNeeded
-from api.web import anonymous_ctx, language, render
+from api.web import anonymous_ctx, error_page, language, render
 from machtigen.audit.service import record
 from machtigen.identity.loa import StepUpRequired
 
@@ -46,6 +48,12 @@ def install_portal(app: FastAPI) -> None:
                 needed=error.step_up.needed,
             )
         return _step_up_page(request, error.step_up)
+
+    @app.exception_handler(UnusableFields)
+    async def _unusable(request: Request, error: UnusableFields) -> Response:
+        lang = language(request)
+        labels = [FIELD_LABELS[lang].get(name, name) for name in error.fields]
+        return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=labels)
 
     @app.exception_handler(StepUpRequired)
     async def _step_up(request: Request, error: StepUpRequired) -> Response:

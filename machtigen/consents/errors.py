@@ -7,3 +7,10 @@ class OptInNotApplicable(InvalidInput):
             "This organisation is legally required to deliver digitally;"
             " its post does not depend on an opt-in."
         )
+
+
+class ConsentFormMismatch(InvalidInput):
+    """A consent form naming afnemers its page could not have shown (crafted, or outdated)."""
+
+    def __init__(self) -> None:
+        super().__init__("This form does not match the afnemers on the page; nothing changed.")
