@@ -63,6 +63,8 @@ SafeText = Annotated[
 (``tests/test_inputs.py`` checks that every request field has one)."""
 
 
+_JSON_NUL = "\\u0000"
+"""A NUL inside a JSON value as serialised for a json/jsonb column, which PostgreSQL refuses."""
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -122,7 +124,7 @@ def breaks_input_rules(value: object) -> bool:
             clean_text(value)
         except ValueError:
             return True
-        return False
+        return _JSON_NUL in value
     if isinstance(value, datetime):
         try:
             in_range_moment(value)

@@ -49,3 +49,22 @@ def client(app_database, tmp_path, clock):
 def db(app_database):
     with Session(app_database[0], expire_on_commit=False) as session:
         yield session
+
+
+def database_snapshot(db):
+    """Every row of every table (audit events included), to prove a refusal changed nothing."""
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    db.expire_all()
+    snapshot = {
+        table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
+        for table in SQLModel.metadata.sorted_tables
+    }
+    db.rollback()
+    return snapshot
+
+
+@pytest.fixture
+def snapshot(db):
+    return lambda: database_snapshot(db)
