@@ -4,12 +4,12 @@ One thin router per area; the pages are in ``api/templates/portal``. Every page 
 without JavaScript; the styles are NL Design System CSS served from ``node_modules``.
 """
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.i18n import FIELD_LABELS, TEXT
 from api.portal import account, activity, caseload, home, mailbox, mandates, office
-from api.portal.forms import UnusableFields
+from api.portal.forms import UnusableFields, one_value_per_field
 from api.portal.page import NotForUnmatched, StepUpNeeded
 from api.web import anonymous_ctx, error_page, language, render
 from machtigen.audit.service import record
@@ -28,7 +28,7 @@ ROUTERS = (
 
 def install_portal(app: FastAPI) -> None:
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(one_value_per_field)])
 
     @app.exception_handler(NotForUnmatched)
     async def _unmatched(_request: Request, _error: NotForUnmatched) -> Response:

@@ -10,7 +10,7 @@ allowed stays in the domain and the policy.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
 from fastapi import Form, Query, Request
@@ -43,6 +43,29 @@ class UnusableFields(Exception):
     def __init__(self, fields: list[str]) -> None:
         super().__init__(", ".join(fields))
         self.fields = fields
+
+
+async def one_value_per_field(request: Request) -> None:
+    """A field our forms send once, sent more than once, is not our form: which one would
+    count? Refused (422 naming it) rather than silently taking the last."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if request.method != "POST" or dependant is None:
+        return
+    form = await request.form()
+    repeated = [
+        field.alias
+        for field in dependant.body_params
+        if not _takes_many(field.field_info.annotation) and len(form.getlist(field.alias)) > 1
+    ]
+    if repeated:
+        raise UnusableFields(repeated)
+
+
+def _takes_many(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        return True
+    return any(_takes_many(arg) for arg in get_args(annotation))
 
 
 def query_value(request: Request, name: str, kind: Any, default: Any = None) -> Any:

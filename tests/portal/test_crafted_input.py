@@ -99,3 +99,15 @@ def test_a_nul_in_any_field_of_any_form_is_a_4xx_that_changes_nothing(
         )
         assert 400 <= response.status_code < 500, (name, response.status_code)
         assert snapshot() == before, name
+
+
+def test_a_field_sent_twice_is_not_our_form(client, db, citizen, snapshot):
+    csrf = hidden(client.get("/portal/settings").text, "csrf_token")
+    before = snapshot()
+    twice = client.post(
+        "/portal/settings/paper", data={"csrf_token": csrf, "paper_only": ["no", "yes"]}
+    )
+    assert_names(twice, "paper_only")
+    assert snapshot() == before
+    once = client.post("/portal/settings/paper", data={"csrf_token": csrf, "paper_only": "yes"})
+    assert once.status_code == 303
