@@ -22,6 +22,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 EARLIEST_DAY, LATEST_DAY = EARLIEST.date(), date(2199, 12, 31)
+"""Dates and moments from outside lie in the years 1900–2199."""
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 
@@ -35,14 +36,11 @@ def clean_text(value: str) -> str:
 
 
 def in_range_moment(value: datetime) -> datetime:
-    """A moment with a timezone, from 1900 up to 2200 (UTC), so arithmetic cannot overflow."""
+    """A moment with a timezone in the years 1900–2199 (as written, in its own offset), so
+    that no conversion or arithmetic on it can overflow."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must have a timezone")
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("must lie between 1900 and 2200") from None
-    if not EARLIEST <= utc < LATEST:
+    if not EARLIEST.year <= value.year < LATEST.year:
         raise ValueError("must lie between 1900 and 2200")
     return value
 
@@ -76,10 +74,23 @@ def written_out(value: object) -> object:
     raise ValueError("must be written out as a string (ISO 8601, e.g. 2026-12-31)")
 
 
-Moment = Annotated[datetime, BeforeValidator(written_out), AfterValidator(in_range_moment)]
+YEARS_PATTERN = "^(19|2[01])[0-9]{2}-"
+"""The years 1900–2199 as the OpenAPI document states them for dates and moments."""
+
+Moment = Annotated[
+    datetime,
+    BeforeValidator(written_out),
+    AfterValidator(in_range_moment),
+    Field(json_schema_extra={"pattern": YEARS_PATTERN}),
+]
 """An ISO 8601 / RFC 3339 string with an offset, 1900–2200; a number is not a moment."""
 
-Day = Annotated[date, BeforeValidator(written_out), AfterValidator(in_range_day)]
+Day = Annotated[
+    date,
+    BeforeValidator(written_out),
+    AfterValidator(in_range_day),
+    Field(json_schema_extra={"pattern": YEARS_PATTERN}),
+]
 """An ISO 8601 date string, 1900–2200."""
 
 Sequence = Annotated[int, Field(ge=0, le=INT64_MAX)]
@@ -94,7 +105,11 @@ Code = Annotated[SafeText, Field(min_length=1, max_length=64)]
 Bsn = Annotated[
     str,
     Strict(),
-    Field(pattern=r"^[0-9]{9}$", description="Burgerservicenummer: nine digits (elfproef)"),
+    Field(
+        pattern=r"^[0-9]{9}$",
+        description="Burgerservicenummer: nine digits that pass the elfproef",
+        json_schema_extra={"format": "bsn"},
+    ),
 ]
 KvkNumber = Annotated[
     str, Strict(), Field(pattern=r"^[0-9]{8}$", description="KvK number: eight digits")

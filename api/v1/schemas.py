@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from machtigen.inputs import Bsn, Code, Day, KvkNumber, Moment, SafeText
 from machtigen.mandates.check import DenialReason
@@ -106,8 +107,8 @@ class RepresentativeIn(ApiRequest):
         }
     )
 
-    bsn: Bsn | None = None
-    kvk_number: KvkNumber | None = None
+    bsn: Bsn | SkipJsonSchema[None] = None
+    kvk_number: KvkNumber | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "RepresentativeIn":
