@@ -99,12 +99,7 @@ class RepresentativeIn(ApiRequest):
     """A person by BSN, or an office (bewindvoerderskantoor) by KvK number: exactly one."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["bsn"], "not": {"required": ["kvkNumber"]}},
-                {"required": ["kvkNumber"], "not": {"required": ["bsn"]}},
-            ]
-        }
+        json_schema_extra={"oneOf": [{"required": ["bsn"]}, {"required": ["kvkNumber"]}]}
     )
 
     bsn: Bsn | SkipJsonSchema[None] = None

@@ -1,9 +1,9 @@
 """The larger schemathesis run (not part of the test suite): thousands of generated requests
 against the afnemer API in process, as an afnemer and as the court register, all checks.
 
-    .venv/bin/python -m tests.fuzz.run_api_fuzz --examples 160
+    .venv/bin/python -m tests.fuzz.run_api_fuzz --examples 170
     MACHTIGEN_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python -m tests.fuzz.run_api_fuzz --examples 160
+        .venv/bin/python -m tests.fuzz.run_api_fuzz --examples 170
 
 Prints the requests sent, the statuses, the requests per operation, the time, and every
 check that failed; exits 1 on a 5xx or a failed check.
@@ -22,7 +22,7 @@ from tests.fuzz.harness import fuzz_target, run
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--examples", type=int, default=160, help="examples per operation, mode and role"
+        "--examples", type=int, default=170, help="examples per operation, mode and role"
     )
     parser.add_argument(
         "--database-url",
