@@ -63,13 +63,21 @@ def test_the_openapi_document_states_what_the_code_enforces(api):
     document = api.get("/api/v1/openapi.json").json()
     delivery = schema_of(document, "DeliveryRequest")["properties"]
     assert delivery["bsn"]["pattern"] == "^[0-9]{9}$"
+    assert delivery["bsn"]["format"] == "bsn" and "elfproef" in delivery["bsn"]["description"]
     assert delivery["subject"]["maxLength"] == 300
     assert delivery["subject"]["pattern"] == "^[^\\u0000]*$"
     representative = schema_of(document, "RepresentativeIn")
     assert [alt["required"] for alt in representative["oneOf"]] == [["bsn"], ["kvkNumber"]]
-    assert representative["properties"]["kvkNumber"]["anyOf"][0]["pattern"] == "^[0-9]{8}$"
+    assert representative["properties"]["kvkNumber"] | {"type": "string"} == {
+        "type": "string",
+        "pattern": "^[0-9]{8}$",
+        "description": "KvK number: eight digits",
+        "title": "Kvknumber",
+    }  # a string, never null: "kvkNumber": null is neither alternative
     ends_at = schema_of(document, "MeasureFeedItem")["properties"]["endsAt"]
-    assert {"type": "string", "format": "date-time"} in ends_at["anyOf"]
+    assert {"type": "string", "format": "date-time", "pattern": "^(19|2[01])[0-9]{2}-"} in ends_at[
+        "anyOf"
+    ]
     assert all(alt["type"] in ("string", "null") for alt in ends_at["anyOf"])
     after = next(
         p for p in document["paths"]["/events"]["get"]["parameters"] if p["name"] == "after"
