@@ -58,6 +58,7 @@ class Tally:
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
+    statuses_by_operation: Counter[tuple[str, int]] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -173,6 +174,7 @@ def _run_operation(operation, mode, tokens, examples, tally) -> None:
             tally.requests += 1
             tally.statuses[response.status_code] += 1
             tally.by_operation[label] += 1
+            tally.statuses_by_operation[label, response.status_code] += 1
             try:
                 case.validate_response(response, headers=headers)
             except (FailureGroup, AssertionError) as failure:

@@ -43,7 +43,12 @@ def main() -> int:
     print("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items())))
     print(f"5xx: {tally.server_errors}; failed checks: {len(tally.failures)}")
     for operation, count in sorted(tally.by_operation.items()):
-        print(f"  {count:6d}  {operation}")
+        statuses = sorted(
+            (status, n)
+            for (label, status), n in tally.statuses_by_operation.items()
+            if label == operation
+        )
+        print(f"  {count:6d}  {operation}  " + ", ".join(f"{s}: {n}" for s, n in statuses))
     for failure in tally.failures:
         print("\n" + failure)
     return 1 if tally.server_errors or tally.failures else 0
