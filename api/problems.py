@@ -1,5 +1,10 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""RFC 9457 problem details for every error the API returns.
 
+Extension members are camelCase (``invalidParams``). Every 404 is the same bytes, whatever
+was not found and whether it exists for someone else: no existence oracle.
+"""
+
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -11,10 +16,13 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from api.overload import Refusal, Refused, refuse
-from machtigen.errors import MachtigenError
+from machtigen.errors import MachtigenError, NotFound
 from machtigen.identity.tokens import InvalidToken
+from machtigen.inputs import DRIVER_REFUSALS, refused_client_input
 
 PROBLEM_JSON = "application/problem+json"
+NOT_FOUND_DETAIL = "There is nothing here for you: it does not exist, or it is not yours."
+log = logging.getLogger(__name__)
 
 
 def problem(
@@ -55,7 +63,14 @@ async def database_unavailable_problem(_request: Request, _error: Exception) -> 
     return refused_problem(refuse(Refusal.DATABASE_UNAVAILABLE))
 
 
+def not_found() -> JSONResponse:
+    """One answer for "does not exist" and "exists but is not yours"."""
+    return problem(404, "Not found", NOT_FOUND_DETAIL)
+
+
 async def domain_problem(_request: Request, error: MachtigenError) -> JSONResponse:
+    if isinstance(error, NotFound):
+        return not_found()
     refusal = getattr(error, "refusal", None)
     if isinstance(refusal, Refusal):
         wait = int(getattr(error, "reset_in_seconds", 0))
@@ -68,6 +83,8 @@ async def domain_problem(_request: Request, error: MachtigenError) -> JSONRespon
 
 
 async def http_problem(_request: Request, error: HTTPException) -> JSONResponse:
+    if error.status_code == 404:
+        return not_found()
     return problem(error.status_code, _title(error.status_code), str(error.detail), error.headers)
 
 
@@ -80,7 +97,30 @@ async def invalid_problem(_request: Request, error: RequestValidationError) -> J
         422,
         "Invalid input",
         "The request does not match the schema.",
-        invalid_params=invalid_params,
+        invalidParams=invalid_params,
+    )
+
+
+async def refused_input_problem(request: Request, error: Exception) -> JSONResponse:
+    """The last line of defence: the driver refused a value from the request.
+
+    Answered 400 only when a bound value breaks the input rules (``machtigen.inputs``): the
+    client's input that an entrance forgot to check, which is logged so the gap gets closed.
+    Anything else is our fault and goes on to the 500 handler.
+    """
+    if not refused_client_input(error):
+        raise error
+    log.error(
+        "input check missing: the database refused a value from %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(error), error, None),
+    )
+    return problem(
+        400,
+        "Bad request",
+        "A value in the request cannot be stored: it is out of range or contains a"
+        " character that is not allowed.",
     )
 
 
@@ -96,6 +136,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_problem)  # type: ignore[arg-type]
     for error in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, database_unavailable_problem)
+    for refusal in DRIVER_REFUSALS:
+        app.add_exception_handler(refusal, refused_input_problem)
     app.add_exception_handler(Exception, unexpected_problem)
 
 

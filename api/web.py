@@ -17,8 +17,10 @@ from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx, Origin
+from machtigen.errors import NotFound
 from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
+from machtigen.inputs import DRIVER_REFUSALS
 
 SESSION_COOKIE = "machtigen_session"
 LANGUAGE_COOKIE = "machtigen_lang"
@@ -169,13 +171,43 @@ def is_page(request: Request) -> bool:
 
 
 def error_page(
-    request: Request, status_code: int, message: str, title: str | None = None
+    request: Request,
+    status_code: int,
+    message: str,
+    title: str | None = None,
+    fields: list[str] | None = None,
 ) -> Response:
-    """A readable refusal; a logged-in user keeps the header and the "acting for" banner."""
+    """A readable refusal; a logged-in user keeps the header and the "acting for" banner.
+
+    ``fields`` names the form fields or query parameters that could not be used.
+    """
     chrome = _logged_in_chrome(request)
     portal = chrome.get("portal")
     lang = language(request, portal.session if portal else None)
-    return render(request, "error.html", lang, status_code, message=message, title=title, **chrome)
+    return render(
+        request,
+        "error.html",
+        lang,
+        status_code,
+        message=message,
+        title=title,
+        fields=fields or [],
+        **chrome,
+    )
+
+
+def unusable_fields(error: Any, lang: str) -> list[str]:
+    """The fields of a request that did not parse, by their label where the portal has one."""
+    from api.i18n import FIELD_LABELS
+
+    labels = FIELD_LABELS[lang]
+    names = []
+    for item in error.errors():
+        name = next((str(part) for part in reversed(item["loc"]) if isinstance(part, str)), "")
+        label = labels.get(name, name)
+        if label and label not in names:
+            names.append(label)
+    return names
 
 
 def database_unavailable_page(request: Request) -> Response:
@@ -233,6 +265,15 @@ def install_page_handlers(app: Any) -> None:
             return await problems.domain_problem(request, error)
         return error_page(request, error.status_code, explain(error, language(request)))
 
+    async def _refused_input(request: Request, error: Exception) -> Response:
+        response = await problems.refused_input_problem(request, error)
+        if not is_page(request):
+            return response
+        return error_page(request, 400, TEXT[language(request)]["error_value_unusable"])
+
+    for refusal in DRIVER_REFUSALS:
+        app.add_exception_handler(refusal, _refused_input)
+
     @app.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> Response:
         if not is_page(request):
@@ -245,7 +286,9 @@ def install_page_handlers(app: Any) -> None:
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         if not is_page(request):
             return await problems.invalid_problem(request, error)
-        return error_page(request, 422, TEXT[language(request)]["error_form_unreadable"])
+        lang = language(request)
+        fields = unusable_fields(error, lang)
+        return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=fields)
 
     async def _database_unavailable(request: Request, error: Exception) -> Response:
         if not is_page(request):
@@ -262,10 +305,20 @@ def install_page_handlers(app: Any) -> None:
         return error_page(request, 500, TEXT[language(request)]["error_500"])
 
 
+LOOKUPS_BY_WHAT_WAS_TYPED = frozenset({"PartyNotFound"})
+"""Refusals about data a person typed (a BSN with a date of birth), not about an id."""
+
+
 def explain(error: Any, lang: str) -> str:
-    """A domain refusal in the reader's language: a known one by name, else by its status."""
+    """A domain refusal in the reader's language: a known one by name, else by its status.
+
+    Whatever was not found, the words are the same, so that a page never tells something
+    that exists but is not yours from something that does not exist.
+    """
     from api.i18n import ERRORS
 
+    if isinstance(error, NotFound) and type(error).__name__ not in LOOKUPS_BY_WHAT_WAS_TYPED:
+        return ERRORS[lang]["NotFound"]
     known = ERRORS[lang].get(type(error).__name__)
     if known:
         return known

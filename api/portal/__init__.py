@@ -4,9 +4,10 @@ One thin router per area; the pages are in ``api/templates/portal``. Every page 
 without JavaScript; the styles are NL Design System CSS served from ``node_modules``.
 """
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.i18n import FIELD_LABELS, TEXT
 from api.portal import (
     account,
     activity,
@@ -18,8 +19,9 @@ from api.portal import (
     read_state,
     staff,
 )
+from api.portal.forms import UnusableFields, one_value_per_field
 from api.portal.page import NotForUnmatched, StepUpNeeded
-from api.web import anonymous_ctx, language, render
+from api.web import anonymous_ctx, error_page, language, render
 from machtigen.audit.service import record
 from machtigen.identity.loa import StepUpRequired
 
@@ -38,7 +40,7 @@ ROUTERS = (
 
 def install_portal(app: FastAPI) -> None:
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(one_value_per_field)])
 
     @app.exception_handler(NotForUnmatched)
     async def _unmatched(_request: Request, _error: NotForUnmatched) -> Response:
@@ -58,6 +60,12 @@ def install_portal(app: FastAPI) -> None:
                 needed=error.step_up.needed,
             )
         return _step_up_page(request, error.step_up)
+
+    @app.exception_handler(UnusableFields)
+    async def _unusable(request: Request, error: UnusableFields) -> Response:
+        lang = language(request)
+        labels = [FIELD_LABELS[lang].get(name, name) for name in error.fields]
+        return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=labels)
 
     @app.exception_handler(StepUpRequired)
     async def _step_up(request: Request, error: StepUpRequired) -> Response:

@@ -6,18 +6,18 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from api.auth.devices import devices
-from api.portal.forms import parse_ids
+from api.portal.forms import Back, Checkbox, Csrf, Ids, OptionalIds, Switch
 from api.portal.page import PageDep, PortalPage
 from machtigen.accounts import service as accounts
 from machtigen.accounts.errors import InvalidEmail
 from machtigen.accounts.models import Account
 from machtigen.afnemers.models import Afnemer
 from machtigen.consents import service as consents
+from machtigen.inputs import SafeText
 from machtigen.notifications.service import portal_prompts
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
-Flag = Annotated[str, Form(max_length=8)]
+Email = Annotated[SafeText, Form(max_length=400)]
 
 
 def _subject(page: PortalPage) -> Account | None:
@@ -35,7 +35,7 @@ def activation_page(page: PageDep) -> Response:
 
 
 @router.post("/activate")
-def activate(page: PageDep, csrf_token: Csrf, confirm: Flag = "") -> Response:
+def activate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Response:
     page.require_csrf(csrf_token)
     account = _subject(page)
     if account is None:
@@ -59,7 +59,7 @@ def deactivation_page(page: PageDep) -> Response:
 
 
 @router.post("/deactivate")
-def deactivate(page: PageDep, csrf_token: Csrf, confirm: Flag = "") -> Response:
+def deactivate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Response:
     page.require_csrf(csrf_token)
     account = _subject(page)
     if account is None:
@@ -113,30 +113,32 @@ def settings_view(
 
 @router.post("/settings/afnemers")
 def save_consents(
-    page: PageDep, csrf_token: Csrf, afnemer: Annotated[list[str] | None, Form()] = None
+    page: PageDep, csrf_token: Csrf, covers: Ids, afnemer: OptionalIds = None
 ) -> Response:
+    """``covers`` lists the afnemers the form showed; only those change, so a field that is
+    missing is never read as "untick" for anyone the form did not show."""
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
     page.require_loa("manage_account")
-    consents.apply_consent_choices(page.ctx, page.subject_id, parse_ids(afnemer or []))
+    consents.apply_consent_choices(page.ctx, page.subject_id, set(covers), set(afnemer or []))
     return page.redirect("/portal/settings", "consents_saved")
 
 
 @router.post("/settings/new-afnemers")
 def answer_new_afnemers(
-    page: PageDep, csrf_token: Csrf, afnemer: Annotated[list[str] | None, Form()] = None
+    page: PageDep, csrf_token: Csrf, asked: Ids, afnemer: OptionalIds = None
 ) -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
     page.require_loa("manage_account")
-    consents.answer_new_afnemers(page.ctx, page.subject_id, parse_ids(afnemer or []))
+    consents.answer_new_afnemers(page.ctx, page.subject_id, set(asked), set(afnemer or []))
     return page.redirect("/portal/settings", "new_afnemers_answered")
 
 
 @router.post("/settings/paper")
-def paper_switch(page: PageDep, csrf_token: Csrf, paper_only: Flag = "") -> Response:
+def paper_switch(page: PageDep, csrf_token: Csrf, paper_only: Switch) -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
@@ -150,9 +152,9 @@ def paper_switch(page: PageDep, csrf_token: Csrf, paper_only: Flag = "") -> Resp
 def save_email(
     page: PageDep,
     csrf_token: Csrf,
-    email: Annotated[str, Form(max_length=400)] = "",
-    remove: Flag = "",
-    back: Annotated[str, Form(max_length=32)] = "",
+    email: Email = "",
+    remove: Checkbox = "",
+    back: Back = "",
 ) -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
@@ -171,9 +173,7 @@ def save_email(
 
 
 @router.post("/settings/email/confirm")
-def confirm_email(
-    page: PageDep, csrf_token: Csrf, back: Annotated[str, Form(max_length=32)] = ""
-) -> Response:
+def confirm_email(page: PageDep, csrf_token: Csrf, back: Back = "") -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
@@ -183,7 +183,7 @@ def confirm_email(
 
 
 @router.post("/settings/reminders")
-def reminders(page: PageDep, csrf_token: Csrf, repeat: Flag = "") -> Response:
+def reminders(page: PageDep, csrf_token: Csrf, repeat: Switch) -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.portal.forms import Search, query_value
 from api.portal.page import PageDep, PortalPage
 from machtigen.caseload.service import SORTS, CaseloadFilter, caseload
 from machtigen.notifications.service import staff_prompts
@@ -20,12 +21,13 @@ def _days(value: str | None, allowed: tuple[int, ...]) -> int | None:
 
 
 def filters_from(request: Request) -> CaseloadFilter:
-    """The filter form's GET parameters; an unknown value is as if it was not chosen."""
+    """The filter form's GET parameters; an unknown choice is as if it was not chosen, a search
+    text that cannot be used is a 422 page naming it."""
     params = request.query_params
     sort = params.get("sort", "deadline")
     page = params.get("p", "1")
     return CaseloadFilter(
-        search=(params.get("q") or "")[:100] or None,
+        search=query_value(request, "q", Search, "") or None,
         only_unread=params.get("unread") == "1",
         deadline_within_days=_days(params.get("deadline"), DEADLINE_CHOICES),
         ending_within_days=_days(params.get("ending"), ENDING_CHOICES),

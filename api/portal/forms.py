@@ -1,16 +1,85 @@
 """Reading portal forms: typed values out, and per-field messages for what cannot be used.
 
-Parsing is presentation (a date typed as 31-12-2026 or picked as 2026-12-31); every rule
-about what is allowed stays in the domain and the policy.
+Every form field and query parameter is one of the typed building blocks below, made of
+``machtigen.inputs``: text without NUL and with a length, numbers with bounds, a closed set
+of choices for every flag. A field that does not parse refuses the whole request with a 422
+page that names it, before anything is read as "untick", "off" or "empty". Parsing is
+presentation (a date typed as 31-12-2026 or picked as 2026-12-31); every rule about what is
+allowed stays in the domain and the policy.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
+from fastapi import Form, Query, Request
+from pydantic import Field
+
 from api.formatting import AMSTERDAM
+from machtigen.inputs import PageNumber, SafeText, check
 from machtigen.mandates.models import MandateAction
 from machtigen.mandates.service import ScopeItem
+
+Csrf = Annotated[SafeText, Form(max_length=128)]
+ShortText = Annotated[SafeText, Form(max_length=64)]
+"""A typed BSN, KvK number or date, or an id chosen from a list."""
+Checkbox = Annotated[Literal["", "yes"], Form()]
+"""Ticked ("yes") or absent; any other value is not something our forms send."""
+Switch = Annotated[Literal["yes", "no"], Form()]
+"""A hidden on/off field: always sent, so a missing one never means "off"."""
+Ids = Annotated[list[UUID], Form()]
+"""Ids chosen in a form; one that is not an id refuses the form."""
+OptionalIds = Annotated[list[UUID] | None, Form()]
+Back = Annotated[Literal["", "home", "settings", "mandates", "representing"], Form()]
+Search = Annotated[SafeText, Query(max_length=100)]
+PageQuery = Annotated[PageNumber, Query()]
+IdQuery = Annotated[SafeText, Query(max_length=64)]
+
+
+class UnusableFields(Exception):
+    """Query parameters read by hand that do not parse: the same 422 page as a form's."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
+async def one_value_per_field(request: Request) -> None:
+    """A field our forms send once, sent more than once, is not our form: which one would
+    count? Refused (422 naming it) rather than silently taking the last."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if request.method != "POST" or dependant is None:
+        return
+    form = await request.form()
+    repeated = [
+        field.alias
+        for field in dependant.body_params
+        if not _takes_many(field.field_info.annotation) and len(form.getlist(field.alias)) > 1
+    ]
+    if repeated:
+        raise UnusableFields(repeated)
+
+
+def _takes_many(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        return True
+    return any(_takes_many(arg) for arg in get_args(annotation))
+
+
+def query_value(request: Request, name: str, kind: Any, default: Any = None) -> Any:
+    """One query parameter checked against a building block; ``UnusableFields`` if it fails."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return check(kind, raw)
+    except ValueError:
+        raise UnusableFields([name]) from None
+
+
+ScopeValue = Annotated[SafeText, Field(max_length=100)]
 
 SCOPE_ACTIONS = (
     MandateAction.READ,
@@ -42,10 +111,6 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(0), AMSTERDAM)
 
 
-def parse_ids(values: list[str]) -> set[UUID]:
-    return {parsed for parsed in (parse_uuid(v) for v in values) if parsed is not None}
-
-
 @dataclass
 class MandateForm:
     """The grant form (the represented person) and the request form (the representative)."""
@@ -62,12 +127,13 @@ class MandateForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     def scope_items(self) -> tuple[ScopeItem, ...]:
+        """The ticked services × actions; a value our form never sends makes it empty."""
         items = []
         for value in self.scope:
             service_text, _, action_text = value.partition(":")
             service_id = parse_uuid(service_text)
             if service_id is None or action_text not in SCOPE_ACTIONS:
-                continue
+                return ()
             items.append(ScopeItem(MandateAction(action_text), service_id))
         if self.personal_data:
             items.append(ScopeItem(MandateAction.READ_PERSONAL_DATA))
@@ -92,7 +158,7 @@ class MandateForm:
             if parse_date(self.birth_date) is None:
                 self.errors["birth_date"] = t["error_birth_date"]
         if not self.scope_items():
-            self.errors["scope"] = t["error_scope_missing"]
+            self.errors["scope"] = t["error_422" if self.scope else "error_scope_missing"]
         start, end = parse_date(self.valid_from), parse_date(self.valid_until)
         if start is None:
             self.errors["valid_from"] = t["error_date"]

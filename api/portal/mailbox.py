@@ -1,38 +1,39 @@
 """The mailbox: inbox (unread first), folders, archive, search; a message; filing and archiving."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import parse_uuid
+from api.portal.forms import Csrf, IdQuery, PageQuery, Search, ShortText, parse_uuid
 from api.portal.page import PageDep, PortalPage
 from api.web import error_page
 from machtigen.accounts import service as accounts
 from machtigen.accounts.errors import FolderNameTaken, InvalidFolderName
 from machtigen.accounts.models import Folder
+from machtigen.inputs import SafeText
 from machtigen.messages import service as messages
 from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.service import MailboxQuery
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
+FolderName = Annotated[SafeText, Form(max_length=500)]
 PAGE_SIZE = 25
 
 
 @router.get("/inbox")
 def inbox(
     page: PageDep,
-    view: str = "inbox",
-    folder: str = "",
-    q: str = "",
-    p: int = 1,
+    view: Literal["inbox", "archive"] = "inbox",
+    folder: IdQuery = "",
+    q: Search = "",
+    p: PageQuery = 1,
 ) -> Response:
     if page.subject_id is None:
         return page.redirect("/portal")
     page.require_loa("read_mailbox")
-    return _inbox_page(page, page.subject_id, view, folder, q[:100], p)
+    return _inbox_page(page, page.subject_id, view, folder, q, p)
 
 
 def _inbox_page(
@@ -76,9 +77,7 @@ def _inbox_page(
 
 
 @router.post("/folders")
-def create_folder(
-    page: PageDep, csrf_token: Csrf, name: Annotated[str, Form(max_length=500)] = ""
-) -> Response:
+def create_folder(page: PageDep, csrf_token: Csrf, name: FolderName = "") -> Response:
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
@@ -116,7 +115,7 @@ def file_message(
     page: PageDep,
     message_id: str,
     csrf_token: Csrf,
-    folder_id: Annotated[str, Form(max_length=64)] = "",
+    folder_id: ShortText = "",
 ) -> Response:
     page.require_csrf(csrf_token)
     page.require_loa("read_mailbox")
@@ -135,7 +134,7 @@ def archive_message(
     page: PageDep,
     message_id: str,
     csrf_token: Csrf,
-    archived: Annotated[str, Form(max_length=1)] = "1",
+    archived: Annotated[Literal["1", "0"], Form()] = "1",
 ) -> Response:
     page.require_csrf(csrf_token)
     page.require_loa("read_mailbox")

@@ -6,12 +6,22 @@ Either side revokes. The policy decides every step; these routers only read form
 """
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import MandateForm, default_validity, parse_date, parse_uuid
+from api.portal.forms import (
+    Back,
+    Checkbox,
+    Csrf,
+    MandateForm,
+    ScopeValue,
+    ShortText,
+    default_validity,
+    parse_date,
+    parse_uuid,
+)
 from api.portal.page import PageDep, PortalPage
 from api.web import explain
 from machtigen.afnemers.service import catalogue
@@ -22,8 +32,8 @@ from machtigen.mandates.errors import MandateNotFound
 from machtigen.mandates.service import MandatePhase, MandateRequest, Representative
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
-Text = Annotated[str, Form(max_length=64)]
+Party = Annotated[Literal["person", "office"], Form()]
+Scope = Annotated[list[ScopeValue] | None, Form()]
 GROUPS = (
     MandatePhase.PENDING,
     MandatePhase.ACTIVE,
@@ -115,14 +125,14 @@ def _read_form(
 def grant(
     page: PageDep,
     csrf_token: Csrf,
-    party: Text = "person",
-    bsn: Text = "",
-    birth_date: Text = "",
-    kvk: Text = "",
-    scope: Annotated[list[str] | None, Form()] = None,
-    personal_data: Text = "",
-    valid_from: Text = "",
-    valid_until: Text = "",
+    party: Party = "person",
+    bsn: ShortText = "",
+    birth_date: ShortText = "",
+    kvk: ShortText = "",
+    scope: Scope = None,
+    personal_data: Checkbox = "",
+    valid_from: ShortText = "",
+    valid_until: ShortText = "",
 ) -> Response:
     page.require_csrf(csrf_token)
     if not isinstance(page.actor, PersonActor) or not page.own:
@@ -161,12 +171,12 @@ def grant(
 def request(
     page: PageDep,
     csrf_token: Csrf,
-    bsn: Text = "",
-    birth_date: Text = "",
-    scope: Annotated[list[str] | None, Form()] = None,
-    personal_data: Text = "",
-    valid_from: Text = "",
-    valid_until: Text = "",
+    bsn: ShortText = "",
+    birth_date: ShortText = "",
+    scope: Scope = None,
+    personal_data: Checkbox = "",
+    valid_from: ShortText = "",
+    valid_until: ShortText = "",
 ) -> Response:
     page.require_csrf(csrf_token)
     if not page.own:
@@ -236,7 +246,7 @@ def decide(
     mandate_id: str,
     decision: str,
     csrf_token: Csrf,
-    back: Text = "mandates",
+    back: Back = "mandates",
 ) -> Response:
     page.require_csrf(csrf_token)
     parsed = parse_uuid(mandate_id)

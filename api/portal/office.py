@@ -1,11 +1,9 @@
 """The office administrator divides the office's clients among its staff."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.portal.forms import parse_uuid
+from api.portal.forms import Csrf, ShortText, parse_uuid
 from api.portal.page import PageDep, PortalPage
 from api.web import explain
 from machtigen.authz.actors import StaffActor
@@ -15,8 +13,6 @@ from machtigen.identity.models import Office
 from machtigen.mandates.service import clients_of_actor
 
 router = APIRouter(prefix="/portal/office", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
-Id = Annotated[str, Form(max_length=64)]
 
 
 def _office_page(page: PortalPage, status_code: int = 200, **form: str) -> Response:
@@ -45,7 +41,11 @@ def office(page: PageDep) -> Response:
 
 @router.post("/{change}")
 def change_assignment(
-    page: PageDep, change: str, csrf_token: Csrf, staff_id: Id = "", person_id: Id = ""
+    page: PageDep,
+    change: str,
+    csrf_token: Csrf,
+    staff_id: ShortText = "",
+    person_id: ShortText = "",
 ) -> Response:
     page.require_csrf(csrf_token)
     if (

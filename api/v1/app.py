@@ -164,11 +164,13 @@ def install_api_v1(app: FastAPI, settings: Settings) -> None:
         breaker_failures=settings.redis_breaker_failures,
         breaker_reset_seconds=settings.redis_breaker_reset_seconds,
     )
-    app.mount(PREFIX, build_v1(app.state, settings.public_url))
+    v1 = build_v1(app.state, settings.public_url)
+    app.mount(PREFIX, v1)
     app.add_middleware(
         ApiConventions,
         prefix=PREFIX,
         api_version=API_VERSION,
         max_body_bytes=settings.max_body_bytes,
         form_paths=frozenset({TOKEN_PATH}),
+        routes=v1.router.routes,
     )

@@ -4,13 +4,15 @@
   CSP frame-ancestors 'none'), set only where a route did not set its own;
 - the ``API-Version`` header on every /api/v1 response;
 - for /api/v1: 406 when the client accepts no JSON, 415 for a body of the wrong media type,
-  413 for a body over the limit (by Content-Length, and counted for chunked bodies).
+  413 for a body over the limit (by Content-Length, and counted for chunked bodies). The body
+  checks apply only to a method the path has: anything else is left to routing (404, 405).
 """
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import BaseRoute, Match
 
 from api.problems import problem
 
@@ -40,12 +42,14 @@ class ApiConventions:
         api_version: str,
         max_body_bytes: int,
         form_paths: frozenset[str],
+        routes: Sequence[BaseRoute],
     ) -> None:
         self.app = app
         self.prefix = prefix
         self.api_version = api_version
         self.max_body_bytes = max_body_bytes
         self.form_paths = form_paths
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,8 +72,9 @@ class ApiConventions:
             await self.app(scope, receive, send_with_headers)
             return
         headers = Headers(scope=scope)
-        refusal = self._refusal(scope, headers)
-        if refusal is None and scope["method"] in ("POST", "PUT", "PATCH"):
+        has_body = scope["method"] in ("POST", "PUT", "PATCH") and self._routed(scope)
+        refusal = self._refusal(scope, headers, has_body)
+        if refusal is None and has_body:
             body, too_large = await _read_body(receive, self.max_body_bytes)
             if too_large:
                 refusal = problem(
@@ -84,7 +89,12 @@ class ApiConventions:
             return
         await self.app(scope, receive, send_with_headers)
 
-    def _refusal(self, scope: Scope, headers: Headers) -> Any:
+    def _routed(self, scope: Scope) -> bool:
+        """Whether the path has this method: only then is the body worth a look."""
+        inner = {**scope, "path": scope["path"][len(self.prefix) :] or "/", "root_path": ""}
+        return any(route.matches(inner)[0] == Match.FULL for route in self.routes)
+
+    def _refusal(self, scope: Scope, headers: Headers, has_body: bool) -> Any:
         accept = headers.get("accept")
         if accept and not _accepts_json(accept):
             return problem(
@@ -93,7 +103,7 @@ class ApiConventions:
                 "This API answers in application/json only (and problems"
                 " in application/problem+json).",
             )
-        if scope["method"] in ("POST", "PUT", "PATCH"):
+        if has_body:
             expected = FORM if scope["path"] in self.form_paths else JSON
             given = headers.get("content-type", "").split(";")[0].strip().lower()
             if given != expected:

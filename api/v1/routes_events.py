@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.v1.deps import AfnemerCtx
 from api.v1.schemas import MAX_PAGE_SIZE, CloudEvent, EventPage
+from machtigen.inputs import Sequence
 from machtigen.notifications.service import events_for_afnemer
 
 router = APIRouter(tags=["events"])
@@ -19,7 +20,7 @@ router = APIRouter(tags=["events"])
 )
 def list_events(
     ctx: AfnemerCtx,
-    after: Annotated[int, Query(ge=0, description="The last sequence number already seen")] = 0,
+    after: Annotated[Sequence, Query(description="The last sequence number already seen")] = 0,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> EventPage:
     events = [

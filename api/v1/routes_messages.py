@@ -8,13 +8,14 @@ from fastapi import APIRouter, Header, Path, Response
 from api.v1.deps import AfnemerCtx
 from api.v1.schemas import DeliveryAnswer, DeliveryRequest, MessageStatusAnswer, NotificationStatus
 from machtigen.afnemers.service import service_by_code
+from machtigen.inputs import SafeText
 from machtigen.messages.service import NewMessage, deliver
 from machtigen.messages.status import message_status
 
 router = APIRouter(tags=["messages"])
 
 IdempotencyKey = Annotated[
-    str,
+    SafeText,
     Header(
         alias="Idempotency-Key",
         min_length=1,

@@ -1,18 +1,17 @@
 """Request and response bodies: camelCase on the wire, snake_case in Python."""
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
+from machtigen.inputs import Bsn, Code, Day, KvkNumber, Moment, SafeText
 from machtigen.mandates.check import DenialReason
 
 MAX_BATCH = 100
 MAX_PAGE_SIZE = 100
-
-Bsn = Field(pattern=r"^[0-9]{9}$", description="Burgerservicenummer (nine digits, elfproef)")
 
 
 class ApiModel(BaseModel):
@@ -56,12 +55,12 @@ DeliveryReason = Literal[
 
 
 class DeliveryRequest(ApiRequest):
-    bsn: str = Bsn
-    service_code: str = Field(min_length=1, max_length=64)
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=100_000)
-    action_text: str | None = Field(default=None, max_length=500)
-    deadline: date | None = None
+    bsn: Bsn
+    service_code: Code
+    subject: Annotated[SafeText, Field(min_length=1, max_length=300)]
+    body: Annotated[SafeText, Field(min_length=1, max_length=100_000)]
+    action_text: Annotated[SafeText, Field(max_length=500)] | None = None
+    deadline: Day | None = None
 
 
 class DeliveryAnswer(ApiModel):
@@ -131,8 +130,12 @@ MeasureKind = Literal["curatele", "beschermingsbewind", "mentorschap", "failliss
 class RepresentativeIn(ApiRequest):
     """A person by BSN, or an office (bewindvoerderskantoor) by KvK number: exactly one."""
 
-    bsn: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
-    kvk_number: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["bsn"]}, {"required": ["kvkNumber"]}]}
+    )
+
+    bsn: Bsn | SkipJsonSchema[None] = None
+    kvk_number: KvkNumber | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "RepresentativeIn":
@@ -143,12 +146,10 @@ class RepresentativeIn(ApiRequest):
 
 class MandateCheckRequest(ApiRequest):
     representative: RepresentativeIn
-    person_bsn: str = Bsn
-    service_code: str = Field(min_length=1, max_length=64)
+    person_bsn: Bsn
+    service_code: Code
     action: Action = "read"
-    at: AwareDatetime | None = Field(
-        default=None, description="The moment asked about; now when left out"
-    )
+    at: Moment | None = Field(default=None, description="The moment asked about; now when left out")
 
 
 class MandateCheckAnswer(ApiModel):
@@ -174,7 +175,7 @@ class MandateCheckBatchAnswer(ApiModel):
 
 
 class RepresentativesSearch(ApiRequest):
-    person_bsn: str = Bsn
+    person_bsn: Bsn
     page: int = Field(default=1, ge=1, le=10_000)
     page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
 
@@ -205,13 +206,13 @@ class RepresentativesPage(ApiModel):
 
 
 class MeasureFeedItem(ApiRequest):
-    register_id: str = Field(min_length=1, max_length=64)
+    register_id: Code
     operation: Literal["start", "change", "end"]
-    subject_bsn: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
+    subject_bsn: Bsn | None = None
     kind: MeasureKind | None = None
     representative: RepresentativeIn | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = Field(
+    starts_at: Moment | None = None
+    ends_at: Moment | None = Field(
         default=None, description="For an end: when it ends (now when left out)"
     )
 
@@ -236,10 +237,10 @@ class MeasureFeedAnswer(ApiModel):
 class TokenForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    grant_type: str = Field(max_length=64)
-    client_assertion_type: str = Field(max_length=128)
-    client_assertion: str = Field(max_length=16_384)
-    scope: str | None = Field(default=None, max_length=256)
+    grant_type: Annotated[SafeText, Field(max_length=64)]
+    client_assertion_type: Annotated[SafeText, Field(max_length=128)]
+    client_assertion: Annotated[SafeText, Field(max_length=16_384)]
+    scope: Annotated[SafeText, Field(max_length=256)] | None = None
 
 
 class TokenAnswer(BaseModel):

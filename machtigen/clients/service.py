@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_SECONDS = 300
+ASSERTION_CLAIMS = (*(c for c in REQUIRED_CLAIMS if c != "nbf"), "sub", "jti")
+"""RFC 7523 §3: ``nbf`` is optional in a client assertion (checked when present); ``exp``
+and the lifetime of at most ``MAX_ASSERTION_SECONDS`` are not."""
 """An assertion may live at most five minutes: its jti is remembered that long."""
 LEEWAY_SECONDS = 30
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
@@ -149,7 +152,7 @@ def issue_access_token(
             config.token_endpoint,
             client.jwks,
             leeway_seconds=LEEWAY_SECONDS,
-            required_claims=(*REQUIRED_CLAIMS, "sub", "jti"),
+            required_claims=ASSERTION_CLAIMS,
         )
     except (ValueError, jwt.PyJWTError) as error:
         log.warning("client %s has an unusable JWKS", client.client_id)

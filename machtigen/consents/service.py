@@ -13,7 +13,11 @@ from machtigen.afnemers.models import Afnemer
 from machtigen.afnemers.service import get_afnemer
 from machtigen.audit.service import record
 from machtigen.config import get_settings
-from machtigen.consents.errors import OptInNotApplicable, ReadStateNotApplicable
+from machtigen.consents.errors import (
+    ConsentFormMismatch,
+    OptInNotApplicable,
+    ReadStateNotApplicable,
+)
 from machtigen.consents.models import Channel, Consent, DeliveryReason
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
@@ -240,22 +244,38 @@ def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
     return choices
 
 
-def apply_consent_choices(ctx: Ctx, person_id: UUID, ticked: set[UUID]) -> list[Consent]:
-    """The settings form: change exactly the afnemers whose tick differs from the last choice."""
+def apply_consent_choices(
+    ctx: Ctx, person_id: UUID, covered: set[UUID], ticked: set[UUID]
+) -> list[Consent]:
+    """The settings form: the afnemers it showed (``covered``), each ticked or not.
+
+    Only the covered afnemers change, and only where the tick differs from the last choice:
+    a missing field never unticks an afnemer the form did not show. A form that ticks what it
+    does not cover, or covers what is no afnemer, is not this page's form: refused, nothing
+    changed.
+    """
+    choices = {choice.afnemer.id: choice for choice in consent_overview(ctx, person_id)}
+    if not ticked <= covered or not covered <= set(choices):
+        raise ConsentFormMismatch()
     changed = []
-    for choice in consent_overview(ctx, person_id):
-        wanted = choice.afnemer.id in ticked
-        if choice.may_change and wanted != choice.chosen:
-            changed.append(set_opt_in(ctx, person_id, choice.afnemer.id, wanted))
+    for afnemer_id, choice in choices.items():
+        wanted = afnemer_id in ticked
+        if afnemer_id in covered and choice.may_change and wanted != choice.chosen:
+            changed.append(set_opt_in(ctx, person_id, afnemer_id, wanted))
     return changed
 
 
-def answer_new_afnemers(ctx: Ctx, person_id: UUID, ticked: set[UUID]) -> list[Consent]:
+def answer_new_afnemers(
+    ctx: Ctx, person_id: UUID, asked: set[UUID], ticked: set[UUID]
+) -> list[Consent]:
     """The prompt about afnemers that joined since the last visit: tick the chosen ones only.
 
     Nothing is ticked for the person (rule 3); the rest stay unticked and are not asked again.
+    ``asked`` are the afnemers the prompt showed: one it could not have shown refuses it.
     """
-    asked = afnemers_to_ask_about(ctx, person_id)
-    consents = [set_opt_in(ctx, person_id, a.id, True) for a in asked if a.id in ticked]
+    to_ask = {a.id: a for a in afnemers_to_ask_about(ctx, person_id)}
+    if not ticked <= asked or not asked <= set(to_ask):
+        raise ConsentFormMismatch()
+    consents = [set_opt_in(ctx, person_id, a.id, True) for a in to_ask.values() if a.id in ticked]
     mark_afnemers_reviewed(ctx, person_id)
     return consents

@@ -1,5 +1,6 @@
 """The court-register feed: measures start, change and end in bulk, idempotent per register id."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,15 +44,24 @@ class FeedResult:
     detail: str | None = None
 
 
+REPEATED = "This register id appears more than once in this call; none of them was applied."
+
+
 def feed(ctx: Ctx, items: Sequence[FeedItem], *, limit: int) -> list[FeedResult]:
-    """Each item in its own savepoint: a bad item is rejected, the others still count."""
+    """Each item in its own savepoint: a bad item is rejected, the others still count.
+
+    A register id that appears more than once in one call is ambiguous (which comes first?):
+    each of its items is rejected, the others still count.
+    """
     ctx.authorize("feed", CourtRegister())
     if len(items) > limit:
         raise InvalidInput(f"At most {limit} measures in one call.")
-    if len({item.register_id for item in items}) != len(items):
-        raise InvalidInput("A register id appears once per call.")
+    seen = Counter(item.register_id for item in items)
     results = []
     for item in items:
+        if seen[item.register_id] > 1:
+            results.append(FeedResult(item.register_id, "rejected", REPEATED))
+            continue
         try:
             with ctx.session.begin_nested():
                 results.append(_apply(ctx, item))

@@ -101,7 +101,7 @@ def test_bola_statuses_and_messages_of_another_afnemer(api, session, make_afneme
     for message_id in (b_message, str(uuid4()), "00000000-0000-0000-0000-000000000000"):
         response = status(api, ha, message_id)
         assert response.status_code == 404, message_id
-        assert response.json()["detail"] == "Not found." or "No such" in response.json()["detail"]
+        assert response.content == status(api, ha, str(uuid4())).content
     assert status(api, ha, "not-a-uuid").status_code == 422
     # A replay of B's key by A is A's own delivery, never B's message.
     replay = api.post(

@@ -128,7 +128,7 @@ def test_422_lists_the_invalid_params_in_camel_case(api, make_afnemer, login):
         headers=headers,
     )
     assert_problem(response, 422)
-    names = {param["name"] for param in response.json()["invalid_params"]}
+    names = {param["name"] for param in response.json()["invalidParams"]}
     assert any("personBsn" in name for name in names)
 
 

@@ -95,8 +95,12 @@ def test_a_bad_item_is_rejected_and_the_others_count(api, session, make_register
     )
     outcomes = [r["outcome"] for r in response.json()["results"]]
     assert outcomes == ["rejected", "recorded", "rejected"]
-    duplicate = api.post(FEED, json={"measures": [item("R-4", person, rep)] * 2}, headers=register)
-    assert duplicate.status_code == 422
+    twice = [item("R-4", person, rep), item("R-5", rep, person), item("R-4", person, rep)]
+    duplicate = api.post(FEED, json={"measures": twice}, headers=register)
+    assert duplicate.status_code == 200, duplicate.text
+    results = duplicate.json()["results"]
+    assert [r["outcome"] for r in results] == ["rejected", "recorded", "rejected"]
+    assert "more than once" in results[0]["detail"]
 
 
 def test_only_the_register_feeds_and_it_cannot_use_afnemer_endpoints(

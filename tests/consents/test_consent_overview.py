@@ -1,6 +1,7 @@
 """The settings page's consent list, the form that applies it, and the new-afnemer prompt."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -8,6 +9,7 @@ from machtigen.accounts import service as accounts
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
+from machtigen.consents.errors import ConsentFormMismatch
 from machtigen.errors import NotFound
 from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
@@ -53,9 +55,10 @@ def test_applying_the_form_changes_only_what_differs(session, ctx_for, clock, af
     person = f.person(session)
     ctx = ctx_for(PersonActor(person.id, clock.now()))
     consents.set_opt_in(ctx, person.id, rdw.id, True)
-    changed = consents.apply_consent_choices(ctx, person.id, {rdw.id, town.id, tax.id})
+    every = {tax.id, rdw.id, town.id, _late.id}
+    changed = consents.apply_consent_choices(ctx, person.id, every, {rdw.id, town.id, tax.id})
     assert [c.afnemer_id for c in changed] == [town.id]
-    changed = consents.apply_consent_choices(ctx, person.id, set())
+    changed = consents.apply_consent_choices(ctx, person.id, every, set())
     assert {c.afnemer_id for c in changed} == {rdw.id, town.id}
     assert by_name(consents.consent_overview(ctx, person.id))["A Belastingdienst"].chosen
 
@@ -70,7 +73,7 @@ def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, 
     choices = by_name(consents.consent_overview(ctx, client.id))
     assert choices["C Gemeente"].may_change  # a financial service
     assert not choices["B RDW"].may_change
-    consents.apply_consent_choices(ctx, client.id, {town.id, rdw.id})
+    consents.apply_consent_choices(ctx, client.id, {town.id, rdw.id}, {town.id, rdw.id})
     after = by_name(consents.consent_overview(ctx, client.id))
     assert after["C Gemeente"].chosen and not after["B RDW"].chosen
 
@@ -92,7 +95,7 @@ def test_new_afnemers_are_asked_once_and_never_ticked_for_the_person(
     account = accounts.get_account(ctx, person.id)
     account.afnemers_reviewed_at = clock.now() - timedelta(days=30)
     assert [a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)] == [late.id]
-    assert consents.answer_new_afnemers(ctx, person.id, set()) == []
+    assert consents.answer_new_afnemers(ctx, person.id, {late.id}, set()) == []
     assert accounts.afnemers_to_ask_about(ctx, person.id) == []
     assert not by_name(consents.consent_overview(ctx, person.id))["D CAK"].chosen
 
@@ -103,6 +106,34 @@ def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afneme
     ctx = ctx_for(PersonActor(person.id, clock.now()))
     asked = {a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)}
     assert asked == {rdw.id, town.id, late.id}
-    ticked = consents.answer_new_afnemers(ctx, person.id, {late.id, tax.id})
+    with pytest.raises(ConsentFormMismatch):  # the tax office is never asked about
+        consents.answer_new_afnemers(ctx, person.id, asked | {tax.id}, {late.id, tax.id})
+    ticked = consents.answer_new_afnemers(ctx, person.id, asked, {late.id})
     assert [c.afnemer_id for c in ticked] == [late.id]
     assert by_name(consents.consent_overview(ctx, person.id))["D CAK"].digital_now
+
+
+def test_only_the_afnemers_the_form_covers_change(session, ctx_for, clock, afnemers):
+    _tax, rdw, town, late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    consents.set_opt_in(ctx, person.id, rdw.id, True)
+    consents.set_opt_in(ctx, person.id, town.id, True)
+    assert consents.apply_consent_choices(ctx, person.id, {late.id}, set()) == []
+    choices = by_name(consents.consent_overview(ctx, person.id))
+    assert choices["B RDW"].chosen and choices["C Gemeente"].chosen
+
+
+@pytest.mark.parametrize("case", ["ticks what it does not cover", "covers no afnemer"])
+def test_a_form_that_is_not_this_pages_changes_nothing(session, ctx_for, clock, afnemers, case):
+    _tax, rdw, town, _late = afnemers
+    person = f.person(session)
+    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    consents.set_opt_in(ctx, person.id, rdw.id, True)
+    covered, ticked = {
+        "ticks what it does not cover": ({rdw.id}, {rdw.id, town.id}),
+        "covers no afnemer": ({rdw.id, uuid4()}, set()),
+    }[case]
+    with pytest.raises(ConsentFormMismatch):
+        consents.apply_consent_choices(ctx, person.id, covered, ticked)
+    assert by_name(consents.consent_overview(ctx, person.id))["B RDW"].chosen

@@ -49,3 +49,32 @@ def client(app_database, tmp_path, clock):
 def db(app_database):
     with Session(app_database[0], expire_on_commit=False) as session:
         yield session
+
+
+REFUSALS_ON_RECORD = frozenset({"authz.denied", "login.step_up_required"})
+"""Audit events a refusal itself writes: that someone was refused is history too."""
+
+
+def database_snapshot(db):
+    """Every row of every table (audit events included), to prove a refusal changed nothing.
+
+    Audit events that record a refusal (``REFUSALS_ON_RECORD``) are left out: they are the
+    only thing a refusal may add.
+    """
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    db.expire_all()
+    snapshot = {}
+    for table in SQLModel.metadata.sorted_tables:
+        rows = db.execute(select(table)).mappings()
+        if table.name == "audit_event":
+            rows = [row for row in rows if row["action"] not in REFUSALS_ON_RECORD]
+        snapshot[table.name] = sorted(repr(tuple(row.values())) for row in rows)
+    db.rollback()
+    return snapshot
+
+
+@pytest.fixture
+def snapshot(db):
+    return lambda: database_snapshot(db)

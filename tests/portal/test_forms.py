@@ -19,17 +19,23 @@ def test_dates_from_a_picker_or_typed_the_dutch_way():
     assert parse_uuid("nope") is None
 
 
-def test_scope_values_that_are_not_ours_are_dropped():
+def test_scope_values_are_read_exactly():
     service = uuid4()
-    form = MandateForm(
-        scope=[f"{service}:read", f"{service}:delete_everything", "garbage", ":read"],
-        personal_data=True,
-    )
+    form = MandateForm(scope=[f"{service}:read"], personal_data=True)
     items = form.scope_items()
     assert [(i.service_id, i.action) for i in items] == [
         (service, MandateAction.READ),
         (None, MandateAction.READ_PERSONAL_DATA),
     ]
+
+
+def test_a_scope_value_our_form_never_sends_refuses_the_whole_scope():
+    service = uuid4()
+    for garbage in (f"{service}:delete_everything", "garbage", ":read"):
+        form = MandateForm(scope=[f"{service}:read", garbage], valid_from="2026-11-23")
+        assert form.scope_items() == ()
+        form.check(TEXT["en"], NOW, offices_allowed=False)
+        assert form.errors["scope"] == TEXT["en"]["error_422"]
 
 
 def test_validity_runs_from_now_until_the_end_of_the_last_day_in_amsterdam():

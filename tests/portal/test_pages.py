@@ -16,6 +16,10 @@ from tests import factories as f
 from tests.api_auth.test_login_flow import committed, hidden, login
 
 
+def every_hidden(page, name):
+    return re.findall(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+
+
 def paper_only(db, person):
     """Read in a short transaction: SQLite lets the app write only when no reader holds on."""
     db.expire_all()
@@ -117,12 +121,16 @@ def test_the_language_switch_keeps_the_page_and_its_query(client, db):
 def test_unticking_shows_when_it_takes_effect(client, db, clock):
     owner, _, town = committed(db, person_with_post)
     login(client, "digid", bsn=owner.bsn, acr="midden")
-    csrf = hidden(client.get("/portal/settings").text, "csrf_token")
-    client.post("/portal/settings/afnemers", data={"csrf_token": csrf, "afnemer": [str(town.id)]})
+    settings = client.get("/portal/settings").text
+    csrf, covers = hidden(settings, "csrf_token"), every_hidden(settings, "covers")
+    assert str(town.id) in covers
+    ticked = {"csrf_token": csrf, "covers": covers, "afnemer": [str(town.id)]}
+    assert client.post("/portal/settings/afnemers", data=ticked).status_code == 303
     clock.advance(timedelta(days=1))
     login(client, "digid", bsn=owner.bsn, acr="midden")
     csrf = hidden(client.get("/portal/settings").text, "csrf_token")
-    client.post("/portal/settings/afnemers", data={"csrf_token": csrf})
+    unticked = {"csrf_token": csrf, "covers": covers}
+    assert client.post("/portal/settings/afnemers", data=unticked).status_code == 303
     page = client.get("/portal/settings").text
     assert re.search(r"Vanaf 15 december 2026 komt de post op papier", page)
 
