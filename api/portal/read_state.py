@@ -6,17 +6,17 @@ with the person's choice and one button to allow or withdraw. The policy decides
 """
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import parse_uuid
+from api.portal.forms import Csrf, Switch
 from api.portal.page import PageDep, PortalPage
 from machtigen.consents import service as consents
 
 router = APIRouter(prefix="/portal/settings", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
-Value = Annotated[str, Form(max_length=64)]
+AfnemerId = Annotated[UUID, Form()]
 
 
 def read_state_view(page: PortalPage, *, error: str | None = None) -> Response:
@@ -37,15 +37,13 @@ def read_state_page(page: PageDep) -> Response:
 
 
 @router.post("/read-state")
-def choose(page: PageDep, csrf_token: Csrf, afnemer: Value = "", share: Value = "") -> Response:
-    """One afnemer, one explicit choice; a value that does not parse changes nothing."""
+def choose(page: PageDep, csrf_token: Csrf, afnemer: AfnemerId, share: Switch) -> Response:
+    """One afnemer, one explicit choice; a value that does not parse is refused (422) by the
+    form's types and changes nothing."""
     page.require_csrf(csrf_token)
     if page.subject_id is None:
         return page.redirect("/portal")
-    afnemer_id = parse_uuid(afnemer)
-    if afnemer_id is None or share not in ("yes", "no"):
-        return read_state_view(page, error=page.t["error_form_unreadable"])
     page.require_loa("manage_account")
-    consents.set_share_read_state(page.ctx, page.subject_id, afnemer_id, share == "yes")
+    consents.set_share_read_state(page.ctx, page.subject_id, afnemer, share == "yes")
     done = "read_state_shared" if share == "yes" else "read_state_withheld"
     return page.redirect("/portal/settings/read-state", done)

@@ -4,22 +4,23 @@ The same validation and six-monthly "still current?" question as a person's own 
 policy lets only the employee change it (``manage_contact``), and every change is audited.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from api.portal.forms import Checkbox, Csrf
 from api.portal.page import PageDep, PortalPage
 from machtigen.accounts.errors import InvalidEmail
 from machtigen.authz.actors import StaffActor
 from machtigen.identity.models import Office
 from machtigen.identity.staff_email import confirm_staff_email, get_staff, set_staff_email
+from machtigen.inputs import SafeText
 from machtigen.notifications.service import staff_prompts
 
 router = APIRouter(prefix="/portal/staff", include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
-Flag = Annotated[str, Form(max_length=8)]
-Back = Annotated[str, Form(max_length=32)]
+Back = Annotated[Literal["", "home"], Form()]
+EmailField = Annotated[SafeText, Form(max_length=400)]
 
 
 def _staff_actor(page: PortalPage) -> StaffActor | None:
@@ -54,8 +55,8 @@ def staff_email_page(page: PageDep) -> Response:
 def save_staff_email(
     page: PageDep,
     csrf_token: Csrf,
-    email: Annotated[str, Form(max_length=400)] = "",
-    remove: Flag = "",
+    email: EmailField = "",
+    remove: Checkbox = "",
     back: Back = "",
 ) -> Response:
     page.require_csrf(csrf_token)

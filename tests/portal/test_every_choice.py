@@ -231,10 +231,10 @@ def test_rule_3_opt_in_per_afnemer(client, db, clock):
     owner, town = build(db, lambda s: (f.person(s), f.afnemer(s, name="Gemeente Utrecht")))
     me = digid(client, owner)
     assert "Gemeente Utrecht" in me.open("/portal/settings")
-    me.choose("/portal/settings/afnemers", afnemer=[str(town)])
+    me.choose("/portal/settings/afnemers", covers=[str(town)], afnemer=[str(town)])
     assert delivery(db, clock, owner["id"], town) == ("digital", "opted_in")
     me.open("/portal/settings")
-    me.choose("/portal/settings/afnemers")  # untick
+    me.choose("/portal/settings/afnemers", covers=[str(town)])  # untick
     assert "Vanaf 14 december 2026 komt de post op papier" in me.open("/portal/settings")
     assert delivery(db, clock, owner["id"], town) == ("digital", "opted_in")  # three weeks on
     clock.advance(timedelta(days=21))
@@ -256,7 +256,7 @@ def test_rule_3_afnemers_that_joined_later(client, db, clock):
         "not_opted_in",
     )  # never ticked for you
     me.open("/portal/settings")
-    me.choose("/portal/settings/new-afnemers", afnemer=[str(cak)])
+    me.choose("/portal/settings/new-afnemers", asked=[str(cak)], afnemer=[str(cak)])
     assert delivery(db, clock, owner["id"], cak) == ("digital", "opted_in")
     assert "new-afnemers" not in me.open("/portal/settings")  # not asked again
 

@@ -25,6 +25,7 @@ ID_PARAMETERS = {
     ("POST", "/portal/messages/{message_id}/folder", "folder_id"): "folder",
     ("POST", "/portal/messages/{message_id}/archive", "message_id"): "message",
     ("POST", "/portal/mandates/{mandate_id}/{decision}", "mandate_id"): "mandate",
+    ("POST", "/portal/mandates/{mandate_id}/grant-again", "mandate_id"): "mandate",
     ("GET", "/portal/inbox", "folder"): "folder",
     ("POST", "/portal/office/{change}", "staff_id"): "staff",
     ("POST", "/portal/office/{change}", "person_id"): "client",
