@@ -9,10 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.observability import REQUEST_ID_HEADER, request_id
+from machtigen import logs
 from machtigen.errors import MachtigenError
 from machtigen.identity.tokens import InvalidToken
 
 PROBLEM_JSON = "application/problem+json"
+log = logs.get_logger("machtigen.api")
 
 
 def problem(
@@ -23,6 +26,9 @@ def problem(
     **extra: object,
 ) -> JSONResponse:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    current = request_id()
+    if current:
+        body["requestId"] = current
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -51,9 +57,24 @@ async def invalid_problem(_request: Request, error: RequestValidationError) -> J
     )
 
 
-async def unexpected_problem(_request: Request, _error: Exception) -> JSONResponse:
+async def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+    """A 500, answered outside the other layers: it carries the request id header itself."""
+    log_unexpected(request, error)
+    current = request_id()
     return problem(
-        500, "Internal server error", "Something went wrong on our side; nothing was changed."
+        500,
+        "Internal server error",
+        "Something went wrong on our side; nothing was changed.",
+        {REQUEST_ID_HEADER: current} if current else None,
+    )
+
+
+def log_unexpected(request: Request, error: Exception) -> None:
+    log.error(
+        "unexpected error",
+        request_id=request_id(),
+        route=getattr(request.scope.get("route"), "path", "unmatched"),
+        exc_info=error,
     )
 
 

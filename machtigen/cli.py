@@ -203,12 +203,13 @@ def audit_seal(max_batches: int | None) -> None:
 
 @audit.command("jwks")
 def audit_jwks() -> None:
-    """Print the public key (JWKS) that checkpoints are signed with: publish it."""
+    """Print the public keys (JWKS) checkpoints are signed with, retired ones too: publish it."""
     import json
 
-    from machtigen.clients.keys import SigningKey
+    from machtigen.keys import AUDIT_CHECKPOINT, load_keyset
 
-    click.echo(json.dumps(SigningKey.from_file(get_settings().signing_key_file).jwks(), indent=2))
+    keyset = load_keyset(get_settings(), AUDIT_CHECKPOINT)
+    click.echo(json.dumps(keyset.jwks(SystemClock().now(), include_expired=True), indent=2))
 
 
 @audit.command("verify")
@@ -244,11 +245,18 @@ def audit_verify(
         report = verify_export(load_export(export_file), trusted)
         what = f"export {export_file}"
     else:
-        from machtigen.clients.keys import SigningKey
+        from machtigen.audit.mac import MacKeys
+        from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC, PURPOSES, read_keyset
 
         settings = get_settings()
-        current = TrustedKeys.of(SigningKey.from_file(settings.signing_key_file))
-        keys = current.merged(trusted) if trusted else current
+        keys = TrustedKeys({"keys": []})
+        checkpoint_keys = PURPOSES[AUDIT_CHECKPOINT].path(settings)
+        if checkpoint_keys.exists():
+            published = read_keyset(PURPOSES[AUDIT_CHECKPOINT], checkpoint_keys)
+            keys = TrustedKeys(published.jwks(SystemClock().now(), include_expired=True))
+        keys = keys.merged(trusted) if trusted else keys
+        mac_keys = PURPOSES[AUDIT_MAC].path(settings)
+        macs = MacKeys(read_keyset(PURPOSES[AUDIT_MAC], mac_keys)) if mac_keys.exists() else None
         directory = checkpoints_dir or settings.audit_checkpoint_dir
         engine = make_engine(settings.database_url)
         try:
@@ -257,6 +265,7 @@ def audit_verify(
                 keys,
                 sink=FileSink(directory) if directory else None,
                 max_findings=max_findings,
+                macs=macs,
             )
         finally:
             engine.dispose()

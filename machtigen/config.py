@@ -1,16 +1,61 @@
-"""Operator settings, read from environment variables prefixed ``MACHTIGEN_``."""
+"""Operator settings, read from environment variables prefixed ``MACHTIGEN_``.
+
+``docs/operations.md`` lists every setting; its table is generated from this class
+(``machtigen settings``), and a test fails when the two drift apart.
+"""
 
 from functools import lru_cache
+from typing import Annotated, Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MACHTIGEN_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MACHTIGEN_", env_file=".env", extra="ignore", use_attribute_docstrings=True
+    )
 
+    environment: Literal["development", "production"] = "development"
+    """``production``: the service refuses to start without its configured keys (naming the
+    missing one) or with the development broker on. ``development`` makes missing keys."""
     database_url: str = "sqlite:///./var/machtigen.db"
+    """SQLAlchemy URL: ``postgresql+psycopg://user@host/db`` in production."""
     host: str = "127.0.0.1"
+    """Address ``machtigen serve`` listens on."""
     port: int = 8000
+    """Port ``machtigen serve`` listens on."""
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Addresses or networks (comma-separated, e.g. ``10.0.0.0/8,192.0.2.7``) of the load
+    balancers in front of the service. Only their ``X-Forwarded-For``/``-Proto`` is believed:
+    the client address (also in the audit trail) is the nearest one outside this list."""
+    shutdown_grace_seconds: float = 20.0
+    """On SIGTERM: how long ``serve`` lets requests in flight finish before it closes them."""
+
+    # Logs, metrics and traces.
+    log_level: str = "INFO"
+    """Lowest level written (DEBUG, INFO, WARNING, ERROR)."""
+    log_format: Literal["json", "console"] = "json"
+    """``json``: one JSON object per line on stderr; ``console``: coloured, for a terminal."""
+    metrics_host: str = "127.0.0.1"
+    """Address of the Prometheus endpoint (``/metrics``), apart from the public app."""
+    metrics_port: int | None = None
+    """Port of the Prometheus endpoint served by ``machtigen serve`` (all workers together);
+    unset: no endpoint. ``send-notifications`` and ``jobs`` take ``--metrics-port``."""
+    metrics_dir: str = "var/metrics"
+    """Scratch directory for prometheus-client's multiprocess mode (emptied at start)."""
+
+    # Keys: one set per purpose, each key with a key id; rotated by ``machtigen keys rotate``.
+    access_token_keys_file: str = "var/keys/access-token.json"  # noqa: S105 - a path
+    """EC P-256 keys signing the API's access tokens (the public ones at
+    ``/.well-known/jwks.json``). Every host of a deployment reads the same file."""
+    audit_checkpoint_keys_file: str = "var/keys/audit-checkpoint.json"
+    """EC P-256 keys signing the audit log's checkpoints (public ones published forever)."""
+    audit_mac_keys_file: str = "var/keys/audit-mac.json"
+    """HMAC-SHA-256 keys over every audit event (outside the database: the database's
+    credentials alone cannot write an event the sealer accepts)."""
+    login_state_keys_file: str = "var/keys/login-state.json"
+    """HMAC keys signing the short-lived login-state cookie."""
     untick_transition_days: int = 21
     """Days between unticking an afnemer and delivery going to paper (DOMAIN.md rule 3)."""
 
@@ -22,12 +67,12 @@ class Settings(BaseSettings):
     dev_broker_key_file: str = "var/dev-broker-key.pem"
     public_url: str = "http://127.0.0.1:8000"
     """The service's own address: the audience of broker tokens and the issuer of its own."""
-    secret_key: str | None = None
-    """Signs the short-lived login-state cookie; required unless the dev broker is on."""
-    secret_key_file: str = "var/secret-key"  # noqa: S105 - a file path, not a secret
     cookie_secure: bool = True
+    """Send the session cookie only over HTTPS (``false`` only for ``make run``)."""
     session_idle_minutes: int = 15
+    """A portal session ends after this long without a request."""
     session_absolute_hours: int = 8
+    """A portal session ends this long after the login, whatever happens."""
 
     # Notifications, reminders, paper letters and jobs (DOMAIN.md rules 6-8, 12).
     smtp_host: str = "127.0.0.1"
@@ -57,12 +102,23 @@ class Settings(BaseSettings):
     event_source: str = "urn:nld:oin:00000001234567890000:systeem:machtigen"
     """CloudEvents ``source`` (NL GOV profile: a URN with the service's OIN)."""
     job_lease_seconds: int = 900
+    """A job's lease: another host takes over a job whose holder died after this long."""
+
+    job_batch_size: int = 500
+    """Rows per transaction in ``machtigen jobs`` (a SIGTERM waits for at most one batch)."""
+
+    # Retention (personal data kept no longer than needed; the audit trail is never deleted).
+    notification_retention_days: int = 90
+    """Sent, bounced and failed notifications (an e-mail address, a subject) are deleted
+    this many days after they were written."""
+    session_retention_days: int = 7
+    """Ended or expired portal sessions (an IP address, a user agent) are deleted after this."""
+    audit_partition_months_ahead: int = 3
+    """PostgreSQL: ``machtigen jobs`` keeps this many monthly audit partitions ready."""
 
     # Afnemer API v1 (machine clients with private_key_jwt, limits).
-    signing_key_file: str = "var/api-signing-key.pem"
-    """PEM private key (EC P-256) signing the API's access tokens; made on first start when
-    missing. Every worker and host of one deployment must read the same file."""
     access_token_seconds: int = 300
+    """Lifetime of an access token (a rotated key verifies this long after it stops signing)."""
     redis_url: str | None = None
     """Shared rate-limit counters across workers; unset: counters in memory, per process."""
     rate_limit_per_client: str = "100/second"
@@ -80,6 +136,13 @@ class Settings(BaseSettings):
     """Events per sealing transaction; each batch ends with one signed checkpoint."""
     audit_horizon_wait_seconds: float = 10.0
     """How long the sealer waits for transactions still writing events (PostgreSQL)."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 
 from api.deps import SessionDep
+from api.login_state import load_login_state, sign_login_state
 from api.problems import problem
 from api.web import (
     LANGUAGE_COOKIE,
@@ -28,7 +29,7 @@ from machtigen.authz.actors import AnonymousActor, UnmatchedEidasActor
 from machtigen.errors import MachtigenError
 from machtigen.identity import acting_tokens, sessions
 from machtigen.identity import login as logins
-from machtigen.identity.brokers import Broker, secret_key
+from machtigen.identity.brokers import Broker
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import EidasMatch
 from machtigen.identity.tokens import InvalidToken, unverified_issuer, verify
@@ -40,10 +41,6 @@ _CANNOT_ACT_FOR = {
 }
 LOGIN_STATE_COOKIE = "machtigen_login"
 LOGIN_STATE_SECONDS = 600
-
-
-def _state_signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(settings_of(request)), salt="login-state")
 
 
 def _broker(request: Request, means: str) -> Broker | None:
@@ -77,7 +74,7 @@ def start_login(request: Request, means: str) -> Response:
         }
     )
     response = RedirectResponse(f"{broker.authorize_url}?{query}", status_code=303)
-    signed = _state_signer(request).dumps({"state": state, "nonce": nonce, "means": means})
+    signed = sign_login_state(request, {"state": state, "nonce": nonce, "means": means})
     response.set_cookie(
         LOGIN_STATE_COOKIE,
         signed,
@@ -235,7 +232,7 @@ def _expected_state(request: Request, means: str) -> dict[str, str] | None:
     if not raw:
         return None
     try:
-        value = _state_signer(request).loads(raw, max_age=LOGIN_STATE_SECONDS)
+        value = load_login_state(request, raw, LOGIN_STATE_SECONDS)
     except BadSignature:
         return None
     if not isinstance(value, dict) or value.get("means") != means:

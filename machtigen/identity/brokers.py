@@ -7,7 +7,6 @@ worker and every host sharing that file verifies the same tokens.
 """
 
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from jwt.algorithms import ECAlgorithm
 
 from machtigen.config import Settings
 from machtigen.identity.tokens import TrustedIssuer
-from machtigen.keyfiles import create_once, load_or_create_ec_key
+from machtigen.keyfiles import load_or_create_ec_key
 
 MEANS = ("digid", "eidas", "eherkenning")
 DEV_KID = "dev-broker-1"
@@ -75,18 +74,6 @@ def _configured(entry: dict[str, Any], settings: Settings) -> Broker:
 def dev_broker_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
     """The development broker's signing key: made once, then read from its file by every worker."""
     return load_or_create_ec_key(settings.dev_broker_key_file)
-
-
-def secret_key(settings: Settings) -> str:
-    """The key that signs the login-state cookie."""
-    if settings.secret_key:
-        return settings.secret_key
-    if not settings.dev_broker:
-        raise RuntimeError("MACHTIGEN_SECRET_KEY is required when the development broker is off")
-    path = Path(settings.secret_key_file)
-    if not path.exists():
-        create_once(path, secrets.token_urlsafe(48).encode())
-    return path.read_text().strip()
 
 
 def mint_dev_token(
