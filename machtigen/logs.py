@@ -47,8 +47,8 @@ def find_bsns(text: str) -> list[str]:
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 99_999_999 < value < 10**9:
-        return REDACTED if is_valid_bsn(str(value)) else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return REDACTED if 99_999_999 < value < 10**9 and is_valid_bsn(str(value)) else value
     if isinstance(value, dict):
         return {key: _redact_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

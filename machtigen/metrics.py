@@ -187,12 +187,15 @@ CAP = 1_000_000
 """Counts stop at this many rows: a scrape never scans a backlog to its end."""
 
 
-def database_state(engine: Any) -> dict[str, float]:
+def database_state(bind: Any) -> dict[str, float]:
+    """The gauges' values, read through an engine (or an open connection)."""
+    from contextlib import nullcontext
     from datetime import UTC, datetime
 
-    from sqlalchemy import text
+    from sqlalchemy import Connection, text
 
-    with engine.connect() as connection:
+    opened = nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+    with opened as connection:
         last = connection.scalar(
             text("SELECT last_seq FROM audit_checkpoint ORDER BY tree_size DESC LIMIT 1")
         )

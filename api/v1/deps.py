@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import SessionDep
+from api.observability import identify_client
 from machtigen.clients.models import ClientKind
 from machtigen.clients.service import ClientIdentity, authenticate
 from machtigen.context import Ctx, Origin
@@ -29,6 +30,7 @@ def current_client(
 ) -> ClientIdentity:
     state = request.app.state
     identity = authenticate(token, state.access_token_issuer, state.clock.now())
+    identify_client(request, identity.client_id)
     state.rate_limiter.check_client(identity.client_id)
     return identity
 

@@ -13,6 +13,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from api.metrics import record_rejection
 from machtigen.errors import MachtigenError
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,18 @@ class RateLimiter:
         self._per_ip: RateLimitItem = parse(per_ip)
 
     def check_client(self, client_id: str) -> None:
-        self._hit(self._per_client, "client", client_id)
+        try:
+            self._hit(self._per_client, "client", client_id)
+        except RateLimited:
+            record_rejection("client_rate", client_id)
+            raise
 
     def check_ip(self, ip: str) -> None:
-        self._hit(self._per_ip, "token-ip", ip)
+        try:
+            self._hit(self._per_ip, "token-ip", ip)
+        except RateLimited:
+            record_rejection("token_ip", None)
+            raise
 
     def _hit(self, item: RateLimitItem, *keys: str) -> None:
         try:
