@@ -153,7 +153,7 @@ def install_api_v1(app: FastAPI, settings: Settings, keyset: KeySet) -> None:
         settings.public_url, keyset, settings.access_token_seconds, app.state.clock.now()
     )
     app.state.token_config = config
-    app.state.access_token_issuer = config.access_token_issuer()
+    app.state.access_token_issuer = config.access_token_issuer(app.state.clock.now())
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_client, settings.token_rate_limit_per_ip, settings.redis_url
     )
