@@ -12,6 +12,6 @@ NPM_ASSETS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "/assets/fonts/noto-sans",
         "@fontsource-variable/noto-sans",
         "",
-        ("index.css", "files/*.woff2"),
+        ("index.css", "files/*-wght-normal.woff2"),
     ),
 )
