@@ -96,6 +96,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             proxy_headers=False,  # the app itself believes only MACHTIGEN_TRUSTED_PROXIES
             http="api.server:NoDelayH11Protocol",
             timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
+            # A worker importing the app on a busy host can take longer than uvicorn's 5 s.
+            timeout_worker_healthcheck=30,
             log_config=None,
             access_log=False,
         )

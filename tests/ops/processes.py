@@ -112,5 +112,7 @@ def tail(log: Path, size: int = 4000) -> str:
 
 def assert_no_bsn_logged(log: Path) -> None:
     """The process's output is held to the same rule as the test run's own log lines."""
-    leaks = [leak for line in log.read_text(errors="replace").splitlines() for leak in leaks_in(line)]
+    leaks = [
+        leak for line in log.read_text(errors="replace").splitlines() for leak in leaks_in(line)
+    ]
     assert not leaks, "a BSN reached a log line:\n" + "\n".join(leaks[:10])

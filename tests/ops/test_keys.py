@@ -220,7 +220,9 @@ def test_the_keys_commands(tmp_path, monkeypatch):
         listed = runner.invoke(main, ["keys", "list"])
         assert "next (verifies, signs from active_from)" in listed.output
         assert listed.output.count("signing") == 4
-        bad = runner.invoke(main, ["keys", "rotate", "--purpose", "audit_mac", "--activate-after", "soon"])
+        bad = runner.invoke(
+            main, ["keys", "rotate", "--purpose", "audit_mac", "--activate-after", "soon"]
+        )
         assert bad.exit_code != 0 and "not a duration" in bad.output
         jwks = json.loads(runner.invoke(main, ["audit", "jwks"]).output)
         assert len(jwks["keys"]) == 1 and "d" not in jwks["keys"][0]

@@ -153,7 +153,7 @@ class SlowServer:
     def __init__(self) -> None:
         self.received: list[str] = []
 
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, _server, _session, envelope) -> str:
         await asyncio.sleep(1.0)
         found = re.search(rb"Message-ID: (<[^>]+>)", envelope.content, re.IGNORECASE)
         self.received.append(found.group(1).decode() if found else "?")

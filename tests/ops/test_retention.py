@@ -69,9 +69,7 @@ def portal_session(person, expires_at, ended_at=None) -> PortalSession:
     )
 
 
-def test_the_purge_job_deletes_old_sessions_and_final_notifications_only(
-    session, clock, authz
-):
+def test_the_purge_job_deletes_old_sessions_and_final_notifications_only(session, clock, authz):
     person = f.person(session)
     now = clock.now()
     old, recent = now - timedelta(days=100), now - timedelta(days=10)
@@ -103,9 +101,7 @@ def test_the_purge_job_deletes_old_sessions_and_final_notifications_only(
     assert result.ran and result.done == 4
     session.expire_all()
     left = {
-        name
-        for name, row_id in ids.items()
-        if session.get(type(rows[name]), row_id) is not None
+        name for name, row_id in ids.items() if session.get(type(rows[name]), row_id) is not None
     }
     assert left == {"old pending", "recent sent", "session ended yesterday", "session alive"}
 
@@ -133,9 +129,7 @@ def partitioned(tmp_path_factory):
         engine.dispose()
 
 
-def test_events_of_several_months_are_sealed_and_verified_across_partitions(
-    partitioned, authz
-):
+def test_events_of_several_months_are_sealed_and_verified_across_partitions(partitioned, authz):
     engine, folder = partitioned
     factory = session_factory(engine)
     clock = FrozenClock(f.T0)
