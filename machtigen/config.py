@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     dev_broker: bool = False
     """Serve the development broker (login pages that mint tokens). Never on in production."""
     dev_broker_key_file: str = "var/dev-broker-key.pem"
+    """The development broker's signing key (development only)."""
     public_url: str = "http://127.0.0.1:8000"
     """The service's own address: the audience of broker tokens and the issuer of its own."""
     cookie_secure: bool = True
@@ -76,29 +77,43 @@ class Settings(BaseSettings):
 
     # Notifications, reminders, paper letters and jobs (DOMAIN.md rules 6-8, 12).
     smtp_host: str = "127.0.0.1"
+    """SMTP server that notifications are sent through."""
     smtp_port: int = 25
+    """Its port."""
     smtp_username: str | None = None
+    """SMTP login, when the server asks for one."""
     smtp_password: str | None = None
+    """SMTP password (a secret: give it through the environment)."""
     smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS."""
     smtp_timeout_seconds: float = 30.0
+    """An SMTP step that takes longer fails (and is retried later)."""
     mail_from: str = "MijnOverheid <noreply@mijnoverheid.example>"
+    """The From of every notification."""
     mail_domain: str = "mijnoverheid.example"
     """The right-hand side of every notification's Message-ID."""
     portal_name: str = "MijnOverheid"
+    """The portal's name in e-mails and letters."""
     notify_batch_size: int = 100
+    """Notifications one sender claims at a time."""
     notify_lease_seconds: int = 300
     """A claimed notification is given up after this long and claimed again (crash safety)."""
     notify_max_attempts: int = 12
+    """Attempts before a notification is given up (bounced or failed)."""
     notify_backoff_base_seconds: float = 30.0
+    """First retry delay; doubled per attempt, with jitter."""
     notify_backoff_cap_seconds: float = 6 * 3600.0
+    """The longest retry delay."""
     reminder_days: int = 21
     """A repeat notification after this many days unread (rule 6)."""
     email_recheck_months: int = 6
+    """Ask whether the e-mail address is still current after this many months."""
     escalate_after_bounces: int = 3
     """Consecutive refused notifications before a paper letter goes out (rule 7)."""
     escalate_unvisited_days: int = 60
     """Unread, and no visit since it arrived, for this many days: a paper letter (rule 7)."""
     letters_dir: str = "var/letters"
+    """Where paper letters are written as PDF for the printing house."""
     event_source: str = "urn:nld:oin:00000001234567890000:systeem:machtigen"
     """CloudEvents ``source`` (NL GOV profile: a URN with the service's OIN)."""
     job_lease_seconds: int = 900
@@ -124,9 +139,13 @@ class Settings(BaseSettings):
     rate_limit_per_client: str = "100/second"
     """Each machine client's fair share (the `limits` notation); a flood gets 429 + Retry-After."""
     token_rate_limit_per_ip: str = "30/second"  # noqa: S105 - a rate, not a secret
+    """Token requests per client address (the `limits` notation)."""
     max_body_bytes: int = 262_144
+    """The largest request body the API accepts (413 above it)."""
     max_batch: int = 100
+    """The most items in one batch request."""
     max_page_size: int = 100
+    """The largest page a list endpoint returns."""
 
     # The audit trail's seals and checkpoints (issue 5).
     audit_checkpoint_dir: str | None = "var/audit-checkpoints"
