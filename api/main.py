@@ -14,6 +14,7 @@ from api.auth import routes as auth_routes
 from api.observability import install_observability
 from api.portal import install_portal
 from api.problems import install_problem_handlers, problem
+from api.tracing import install_tracing
 from api.v1.app import install_api_v1
 from api.web import install_page_handlers
 from machtigen import logs
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_page_handlers(app)
     install_api_v1(app, settings, keysets[ACCESS_TOKEN])
     install_observability(app, settings.trusted_proxies)
+    install_tracing(app)
     app.include_router(auth_routes.router)
     install_portal(app)
     install_assets(app)

@@ -68,13 +68,29 @@ def redact_bsn(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     }
 
 
+def _trace_ids(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """The active OpenTelemetry span's ids, when tracing is on (``api.tracing``)."""
+    if _current_span is not None:
+        context = _current_span().get_span_context()
+        if context.is_valid:
+            event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+            event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
 def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     event_dict.pop("color_message", None)  # uvicorn's copy of the message with ANSI colours
     return event_dict
 
 
+try:
+    from opentelemetry.trace import get_current_span as _current_span
+except ImportError:  # the otel extra is optional
+    _current_span = None  # type: ignore[assignment]
+
 SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
+    _trace_ids,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.stdlib.ExtraAdder(),

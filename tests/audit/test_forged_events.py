@@ -74,12 +74,23 @@ def test_a_forged_insert_through_the_app_role_is_refused_at_sealing_and_named_by
     at = (clock.now() - timedelta(days=6)).isoformat()
     subject = world.owner.hex if not POSTGRES else str(world.owner)
     no_mac = as_app_role(
-        world, FORGE, at=at, actor=str(world.representative), subject=subject,
-        event_id=None, kid=None, mac=None,
+        world,
+        FORGE,
+        at=at,
+        actor=str(world.representative),
+        subject=subject,
+        event_id=None,
+        kid=None,
+        mac=None,
     )
     made_up = as_app_role(
-        world, FORGE, at=at, actor=str(world.representative), subject=subject,
-        event_id=uuid.uuid4().hex if not POSTGRES else str(uuid.uuid4()), kid=kid,
+        world,
+        FORGE,
+        at=at,
+        actor=str(world.representative),
+        subject=subject,
+        event_id=uuid.uuid4().hex if not POSTGRES else str(uuid.uuid4()),
+        kid=kid,
         mac=os.urandom(32),
     )
     report = world.sealer(engine, clock, batch_size=100).run()
@@ -110,7 +121,8 @@ def test_a_forged_insert_through_the_app_role_is_refused_at_sealing_and_named_by
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(
-            main, ["audit", "verify", "--jwks", str(jwks), "--checkpoints-dir", str(world.checkpoints)]
+            main,
+            ["audit", "verify", "--jwks", str(jwks), "--checkpoints-dir", str(world.checkpoints)],
         )
     finally:
         get_settings.cache_clear()

@@ -154,3 +154,29 @@ def test_the_database_gauges_count_the_outbox_letters_and_unsealed_events(
     down = DatabaseCollector("sqlite:////nonexistent/dir/x.db", ttl=0)
     names = {family.name: family.samples[0].value for family in down.collect()}
     assert names == {"machtigen_metrics_database_up": 0.0}
+
+
+def test_tracing_is_off_without_otel_variables_and_traces_requests_when_asked(
+    database_url, monkeypatch, captured
+):
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from api.tracing import install_tracing, wanted
+
+    for name in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert wanted() is None
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert wanted() == "otlp"
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert wanted() is None
+
+    app = create_app(Settings(database_url=database_url))
+    spans = InMemorySpanExporter()
+    assert install_tracing(app, exporter=spans)
+    with TestClient(app) as client:
+        client.get("/health")
+    names = [span.name for span in spans.get_finished_spans()]
+    assert any("/health" in name for name in names), names
+    access = [r for r in lines(captured) if r.get("event") == "request"]
+    assert len(access[-1]["trace_id"]) == 32

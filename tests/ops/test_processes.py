@@ -80,7 +80,7 @@ def hold_api_client_lock(url: str):
 
 
 def test_serve_finishes_the_request_in_flight_on_sigterm_and_then_exits(deployment):
-    engine, url, folder = deployment
+    _engine, url, folder = deployment
     port, log = free_port(), folder / "serve-sigterm.log"
     env = environment(folder, url, MACHTIGEN_SHUTDOWN_GRACE_SECONDS="15")
     with serving([], env, log, port) as server:
@@ -120,7 +120,7 @@ def test_serve_finishes_the_request_in_flight_on_sigterm_and_then_exits(deployme
 
 
 def test_the_metrics_of_two_workers_add_up_on_a_port_of_their_own(deployment):
-    engine, url, folder = deployment
+    _engine, url, folder = deployment
     port, metrics_port, log = free_port(), free_port(), folder / "serve-metrics.log"
     env = environment(folder, url, MACHTIGEN_METRICS_PORT=str(metrics_port))
     with serving(["--workers", "2"], env, log, port):

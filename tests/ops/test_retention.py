@@ -195,7 +195,7 @@ def test_the_app_role_cannot_change_a_partition_directly(partitioned, table, sta
     assert partition
     with engine.connect() as connection, connection.begin():
         connection.exec_driver_sql("SET ROLE machtigen_app")
-        with pytest.raises(DBAPIError, match="permission denied|append-only"):
+        with pytest.raises(DBAPIError, match=r"permission denied|append-only"):
             connection.exec_driver_sql(statement.format(partition=partition))
 
 
