@@ -78,15 +78,21 @@ def new_event_id(now: datetime | None = None) -> UUID:
 
 def canonical_form(values: Mapping[str, Any], key_id: str) -> bytes:
     """The bytes the MAC is computed over (see the module's docstring)."""
-    document: dict[str, Any] = {name: values[name] for name in MAC_FIELDS}
-    event_id, subject = document["event_id"], document["subject_person_id"]
-    document["event_id"] = str(UUID(str(event_id)))
-    document["subject_person_id"] = None if subject is None else str(UUID(str(subject)))
+    document: dict[str, Any] = {name: values.get(name) for name in MAC_FIELDS}
+    document["event_id"] = _uuid_text(document["event_id"])
+    document["subject_person_id"] = _uuid_text(document["subject_person_id"])
     occurred_at = document["occurred_at"]
     if isinstance(occurred_at, datetime):
         document["occurred_at"] = format_moment(occurred_at)
     document["mac_key_id"] = key_id
     return CONTEXT + canonical(document)
+
+
+def _uuid_text(value: object) -> str | None:
+    """Lowercase hyphenated text of a UUID (given as a UUID, or as text in any form)."""
+    if value is None:
+        return None
+    return str(value) if isinstance(value, UUID) else str(UUID(str(value)))
 
 
 def compute(secret: bytes, values: Mapping[str, Any], key_id: str) -> bytes:
