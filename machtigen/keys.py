@@ -132,7 +132,7 @@ class KeySet:
         """The key that signs now: the newest one whose ``active_from`` has come."""
         started = [key for key in self.keys if key.active_from <= now]
         if not started:
-            raise MissingKeys([self.purpose], Settings())
+            raise ValueError(f"no {self.purpose.name} key signs yet at {now.isoformat()}")
         return max(started, key=lambda key: (key.active_from, key.created_at))
 
     def verifiers(self, now: datetime) -> list[Key]:

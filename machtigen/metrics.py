@@ -62,10 +62,6 @@ NOTIFICATIONS = Counter(
     "Notification outcomes in this sender: sent, retried, bounced, failed",
     ["outcome"],
 )
-AUDIT_REFUSED = Counter(
-    "machtigen_audit_events_refused",
-    "Audit events the sealer refused because their MAC does not verify",
-)
 
 
 def record_rejection(reason: str, client: str | None) -> None:
