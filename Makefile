@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MACHTIGEN_DATABASE_URL ?= sqlite:///./var/machtigen.db
 
-.PHONY: install chromium run test test-browser lint format check-migrations clean
+.PHONY: install chromium run test test-browser lint format check-migrations wheel clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +53,10 @@ check-migrations: install
 	$(BIN)/machtigen migrate
 	$(BIN)/alembic check
 
+## wheel: one wheel in dist/ carrying the portal's CSS, fonts, templates, policies, migrations
+wheel: install
+	$(BIN)/python -m build --wheel --outdir dist .
+	rm -rf build
+
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var dist build .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.observability import request_id
 from api.overload import Refusal, Refused, refuse
 from api.v1.middleware import SECURITY_HEADERS
 from api.v1.token_cache import VerifiedTokens
@@ -220,14 +221,16 @@ class AdmissionControl:
             return
         in_api = path.startswith(self.api_prefix)
         key, weight, member = self._caller(scope, in_api)
-        if member is None and self.over_rate is not None:
-            wait = self.over_rate(key.removeprefix(CLIENT))
+        client = key.removeprefix(CLIENT) if key.startswith(CLIENT) else None
+        if client is not None and self.over_rate is not None:
+            wait = self.over_rate(client)
             if wait is not None:
-                await self._answer(send, refuse(Refusal.RATE_LIMITED, wait_at_least=wait), True)
+                refused = refuse(Refusal.RATE_LIMITED, wait_at_least=wait, client=client)
+                await self._answer(send, refused, True)
                 return
         refusal = self.shares.admit(key, weight, member)
         if refusal is not None:
-            await self._answer(send, refuse(refusal), in_api)
+            await self._answer(send, refuse(refusal, client=client), in_api)
             return
         try:
             await self.app(scope, receive, send)
@@ -249,7 +252,7 @@ class AdmissionControl:
         """problem+json for the API; for pages a short page, always 503 (the visitor did
         nothing wrong when the portal is full)."""
         if in_api:
-            status, body = refused.status, refused.problem_body()
+            status, body = refused.status, refused.problem_body(request_id())
             headers = [(b"content-type", b"application/problem+json"), *self.api_headers]
         else:
             status, body = 503, PORTAL_BUSY_PAGE

@@ -4,36 +4,68 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from api import health
 from api.admission import AdmissionControl, AdmittingApp, Shares
-from api.assets import MOUNTS, install_assets
+from api.assets import install_assets, mounts, require_assets
 from api.auth import dev_broker
 from api.auth import routes as auth_routes
 from api.auth.setup import install_login
+from api.observability import front_layers, install_observability
 from api.portal import install_portal
 from api.problems import install_problem_handlers
+from api.tracing import install_tracing
 from api.v1.app import API_VERSION, PREFIX, install_api_v1
 from api.v1.token_cache import VerifiedTokens
 from api.web import install_page_handlers
+from machtigen import logs
+from machtigen.audit import mac
 from machtigen.authz.engine import get_authorizer
 from machtigen.clock import Clock, SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_web_engine, session_factory
+from machtigen.keys import ACCESS_TOKEN, AUDIT_CHECKPOINT, AUDIT_MAC, LOGIN_STATE, require
+from machtigen.metrics import instrument_pool
 
 GIL_SWITCH_INTERVAL_SECONDS = 0.001
 """Python's default is 5 ms: a request thread busy with Python code then keeps the event loop
 (which answers refusals and health probes) waiting up to 5 ms per thread at every turn. 1 ms
 keeps those answers quick while requests run, for a percent or so of throughput."""
 
+SERVE_KEYS = (ACCESS_TOKEN, AUDIT_CHECKPOINT, AUDIT_MAC, LOGIN_STATE)
+
+
+class RefusedToStart(RuntimeError):
+    """The configuration is not fit to serve (production safety checks)."""
+
+
+def production_problems(settings: Settings) -> list[str]:
+    if settings.environment == "development":
+        return []
+    problems = []
+    if settings.dev_broker:
+        problems.append("MACHTIGEN_DEV_BROKER is on: the development broker mints any identity")
+    return problems
+
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app; refuses (``RefusedToStart``, ``MissingKeys``) to serve without its keys, its
+    styles, or with development-only parts on in production."""
     settings = settings or get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    problems = production_problems(settings)
+    if problems:
+        raise RefusedToStart("; ".join(problems))
+    keysets = require(settings, SERVE_KEYS)
+    require_assets()
+    mac.install(keysets[AUDIT_MAC])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_web_engine(settings)
+        instrument_pool(engine)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.database_probe = health.DatabaseProbe(
@@ -49,16 +81,30 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = AdmittingApp(title="machtigen", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.keysets = keysets
+    now = app.state.clock.now()
+    app.state.checkpoint_jwks = keysets[AUDIT_CHECKPOINT].jwks(now, include_expired=True)
     install_problem_handlers(app)
     install_page_handlers(app)
     app.include_router(health.router)
-    install_api_v1(app, settings)
+    install_api_v1(app, settings, keysets[ACCESS_TOKEN])
+    install_observability(app)
+    install_tracing(app)
     install_admission(app, settings)
     app.include_router(auth_routes.router)
     install_portal(app)
     install_assets(app)
     if settings.dev_broker:
         app.include_router(dev_broker.router)
+
+    @app.get("/.well-known/jwks.json", tags=["operations"])
+    def jwks(request: Request) -> JSONResponse:
+        """The public keys: access tokens (signing, next and still verifying) and audit
+        checkpoints (every key ever used: checkpoints verify forever)."""
+        keys = request.app.state.keysets
+        at = request.app.state.clock.now()
+        published = keys[ACCESS_TOKEN].jwks(at)["keys"] + request.app.state.checkpoint_jwks["keys"]
+        return JSONResponse({"keys": published}, headers={"Cache-Control": "public, max-age=300"})
 
     return app
 
@@ -72,7 +118,7 @@ def install_admission(app: AdmittingApp, settings: Settings) -> None:
         reserve=settings.admission_reserve,
         activity_seconds=settings.admission_activity_seconds,
     )
-    app.front = AdmissionControl(
+    admission = AdmissionControl(
         app.behind_front,
         shares=app.state.admission,
         tokens=app.state.verified_tokens,
@@ -82,5 +128,6 @@ def install_admission(app: AdmittingApp, settings: Settings) -> None:
         over_rate=app.state.rate_limiter.over_rate_here,
         portal_weight=settings.portal_weight,
         exempt_paths=health.HEALTH_PATHS | {f"{PREFIX}/openapi.json"},
-        exempt_prefixes=tuple(f"{prefix}/" for prefix in MOUNTS),
+        exempt_prefixes=tuple(f"{prefix}/" for prefix in mounts()),
     )
+    app.front = front_layers(admission, settings.trusted_proxies)

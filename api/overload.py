@@ -3,7 +3,8 @@
 Admission control (a client over its in-flight share, a full worker), the requests-per-second
 limits and an unavailable database all refuse through ``refuse``: it picks the status and a
 ``Retry-After`` with jitter, so that refused clients spread out instead of coming back in
-step (the retry storm of DigiD on 1 March 2023). A counter of refusals belongs in ``refuse``.
+step (the retry storm of DigiD on 1 March 2023). ``refuse`` also counts every refusal in
+the metrics.
 """
 
 import json
@@ -11,6 +12,8 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+
+from machtigen.metrics import record_rejection
 
 
 class Refusal(StrEnum):
@@ -92,9 +95,12 @@ class Refused:
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
 
-    def problem_body(self) -> bytes:
-        """The RFC 9457 document, as bytes for a pure ASGI answer."""
-        return _problem_body(self.status, self.title, self.detail)
+    def problem_body(self, request_id: str | None = None) -> bytes:
+        """The RFC 9457 document, as bytes for a pure ASGI answer (with the request's id)."""
+        body = _problem_body(self.status, self.title, self.detail)
+        if request_id is None:
+            return body
+        return body[:-1] + b',"requestId":' + json.dumps(request_id).encode() + b"}"
 
 
 @lru_cache(maxsize=64)
@@ -103,8 +109,16 @@ def _problem_body(status: int, title: str, detail: str) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def refuse(reason: Refusal, *, wait_at_least: int = 0, detail: str | None = None) -> Refused:
-    """The answer to one refused request: status, problem text and a jittered Retry-After."""
+def refuse(
+    reason: Refusal,
+    *,
+    wait_at_least: int = 0,
+    detail: str | None = None,
+    client: str | None = None,
+) -> Refused:
+    """The answer to one refused request: status, problem text and a jittered Retry-After;
+    counted in ``machtigen_limiter_rejections_total`` by reason and machine client."""
+    record_rejection(reason.value, client)
     policy = _POLICIES[reason]
     wait = max(policy.retry_after, wait_at_least)
     wait += random.randint(0, policy.jitter)  # noqa: S311 - spreading retries, not a secret

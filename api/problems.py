@@ -4,7 +4,6 @@ Extension members are camelCase (``invalidParams``). Every 404 is the same bytes
 was not found and whether it exists for someone else: no existence oracle.
 """
 
-import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -15,14 +14,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
+from api.observability import REQUEST_ID_HEADER, request_id
 from api.overload import Refusal, Refused, refuse
+from machtigen import logs
 from machtigen.errors import MachtigenError, NotFound
 from machtigen.identity.tokens import InvalidToken
 from machtigen.inputs import DRIVER_REFUSALS, refused_client_input
 
 PROBLEM_JSON = "application/problem+json"
 NOT_FOUND_DETAIL = "There is nothing here for you: it does not exist, or it is not yours."
-log = logging.getLogger(__name__)
+log = logs.get_logger("machtigen.api")
 
 
 def problem(
@@ -33,6 +34,9 @@ def problem(
     **extra: object,
 ) -> JSONResponse:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    current = request_id()
+    if current:
+        body["requestId"] = current
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -74,7 +78,9 @@ async def domain_problem(_request: Request, error: MachtigenError) -> JSONRespon
     refusal = getattr(error, "refusal", None)
     if isinstance(refusal, Refusal):
         wait = int(getattr(error, "reset_in_seconds", 0))
-        return refused_problem(refuse(refusal, wait_at_least=wait, detail=error.detail))
+        client = getattr(error, "client_id", None)
+        refused = refuse(refusal, wait_at_least=wait, detail=error.detail, client=client)
+        return refused_problem(refused)
     headers: dict[str, str] = dict(getattr(error, "headers", None) or {})
     extra: dict[str, Any] = dict(getattr(error, "extra", None) or {})
     if isinstance(error, InvalidToken):
@@ -124,9 +130,24 @@ async def refused_input_problem(request: Request, error: Exception) -> JSONRespo
     )
 
 
-async def unexpected_problem(_request: Request, _error: Exception) -> JSONResponse:
+async def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+    """A 500, answered outside the other layers: it carries the request id header itself."""
+    log_unexpected(request, error)
+    current = request_id()
     return problem(
-        500, "Internal server error", "Something went wrong on our side; nothing was changed."
+        500,
+        "Internal server error",
+        "Something went wrong on our side; nothing was changed.",
+        {REQUEST_ID_HEADER: current} if current else None,
+    )
+
+
+def log_unexpected(request: Request, error: Exception) -> None:
+    log.error(
+        "unexpected error",
+        request_id=request_id(),
+        route=getattr(request.scope.get("route"), "path", "unmatched"),
+        exc_info=error,
     )
 
 

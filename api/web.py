@@ -302,6 +302,7 @@ def install_page_handlers(app: Any) -> None:
     async def _unexpected(request: Request, error: Exception) -> Response:
         if not is_page(request):
             return await problems.unexpected_problem(request, error)
+        problems.log_unexpected(request, error)
         return error_page(request, 500, TEXT[language(request)]["error_500"])
 
 

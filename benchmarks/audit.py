@@ -25,7 +25,6 @@ take hours); the sealer and the verifier treat them exactly like real ones.
 """
 
 import argparse
-import io
 import json
 import random
 import statistics
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from machtigen.accounts import service as accounts  # noqa: E402
 from machtigen.accounts.models import Account  # noqa: E402
 from machtigen.audit.checkpoints import FileSink, TrustedKeys  # noqa: E402
+from machtigen.audit.mac import current, sign_event  # noqa: E402
 from machtigen.audit.models import AuditEvent  # noqa: E402
 from machtigen.audit.seal import Sealer  # noqa: E402
 from machtigen.audit.verify import verify_log  # noqa: E402
@@ -110,6 +110,7 @@ def load_events(engine, people: list[uuid.UUID], count: int) -> float:
     moment = datetime(2025, 1, 1, tzinfo=UTC)
     step = timedelta(seconds=3)
     details = [(action, json.dumps(detail)) for action, detail in ACTIONS]
+    macs = current()
     chunk = 500_000
     done = 0
     while done < count:
@@ -121,21 +122,51 @@ def load_events(engine, people: list[uuid.UUID], count: int) -> float:
                 cursor.copy(
                     "COPY audit_event (occurred_at, action, actor_kind, actor_id, actor_name,"
                     " subject_person_id, object_type, object_id, detail, ip, user_agent,"
-                    " means, loa) FROM STDIN"
+                    " means, loa, event_id, mac_key_id, mac) FROM STDIN"
                 ) as copy,
             ):
-                buffer = io.StringIO()
                 for n in range(done, done + size):
                     action, detail = details[n % len(details)]
                     subject = people[rng.randrange(len(people))] if n % 10 < 7 else None
                     actor = subject or people[n % len(people)]
-                    stamp = (moment + step * n).isoformat()
-                    buffer.write(
-                        f"{stamp}\t{action}\tperson\t{actor}\tBench Person\t"
-                        f"{subject if subject else chr(92) + 'N'}\taccount\t\\N\t{detail}\t"
-                        f"192.0.2.{n % 250}\t{AGENT}\tdigid\tmidden\n"
+                    # Generated events carry a MAC like recorded ones: the sealer checks it.
+                    values = macs.sign(
+                        {
+                            "occurred_at": moment + step * n,
+                            "action": action,
+                            "actor_kind": "person",
+                            "actor_id": str(actor),
+                            "actor_name": "Bench Person",
+                            "subject_person_id": subject,
+                            "object_type": "account",
+                            "object_id": None,
+                            "detail": json.loads(detail),
+                            "ip": f"192.0.2.{n % 250}",
+                            "user_agent": AGENT,
+                            "means": "digid",
+                            "loa": "midden",
+                        }
                     )
-                copy.write(buffer.getvalue())
+                    copy.write_row(
+                        [
+                            values["occurred_at"],
+                            action,
+                            "person",
+                            values["actor_id"],
+                            "Bench Person",
+                            subject,
+                            "account",
+                            None,
+                            detail,
+                            values["ip"],
+                            AGENT,
+                            "digid",
+                            "midden",
+                            values["event_id"],
+                            values["mac_key_id"],
+                            values["mac"],
+                        ]
+                    )
         done += size
         print(f"  loaded {done:,} events", flush=True)
     return time.perf_counter() - start
@@ -215,7 +246,7 @@ def write_cost(engine, people: list[uuid.UUID], writes: int) -> None:
                     .values(repeat_reminders=~account_table.c.repeat_reminders)
                 )
                 if audit:
-                    connection.execute(event_table.insert().values(**values))
+                    connection.execute(event_table.insert().values(**sign_event(dict(values))))
 
         return run
 
@@ -278,12 +309,15 @@ def main() -> None:
         with engine.connect() as connection:
             sizes = connection.execute(
                 text(
-                    "SELECT pg_total_relation_size('audit_event'),"
-                    " pg_total_relation_size('audit_seal'),"
+                    # audit_event and audit_seal are partitioned: add up their partitions
+                    "SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits"
+                    "        WHERE inhparent = 'audit_event'::regclass),"
+                    " (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits"
+                    "        WHERE inhparent = 'audit_seal'::regclass),"
                     " pg_total_relation_size('audit_tree_node')"
                 )
             ).one()
-        event_mb, seal_mb, node_mb = (size / 2**20 for size in sizes)
+        event_mb, seal_mb, node_mb = (float(size or 0) / 2**20 for size in sizes)
         print(
             f"    storage: audit_event {event_mb:.0f} MB, audit_seal {seal_mb:.0f} MB,"
             f" audit_tree_node {node_mb:.0f} MB"
@@ -291,7 +325,9 @@ def main() -> None:
 
         print(f"3. verifying the whole log ({report.tree_size:,} events):")
         start = time.perf_counter()
-        result = verify_log(engine, TrustedKeys.of(key), sink=FileSink(folder / "checkpoints"))
+        result = verify_log(
+            engine, TrustedKeys.of(key), sink=FileSink(folder / "checkpoints"), macs=current()
+        )
         seconds = time.perf_counter() - start
         state = "OK" if result.ok else f"BROKEN ({len(result.findings)} findings)"
         print(

@@ -1,10 +1,12 @@
-"""The ``machtigen`` command: migrate, demo-data, serve, jobs, send-notifications."""
+"""The ``machtigen`` command: migrate, demo-data, serve, jobs, send-notifications, audit, keys."""
+
+from datetime import timedelta
 
 import click
 
 from machtigen.authz.engine import get_authorizer
 from machtigen.clock import SystemClock
-from machtigen.config import get_settings
+from machtigen.config import Settings, get_settings
 from machtigen.db import make_engine, session_factory, transaction
 from machtigen.migrate import upgrade
 
@@ -12,6 +14,24 @@ from machtigen.migrate import upgrade
 @click.group()
 def main() -> None:
     """machtigen: delegation and authorization for the government mailbox."""
+
+
+def _start(*purposes: str) -> Settings:
+    """Logs on, and the keys this command needs (outside development: present, or exit 2
+    naming the missing one); the audit MAC key installed for every event it records."""
+    from machtigen import logs
+    from machtigen.audit import mac
+    from machtigen.keys import AUDIT_MAC, MissingKeys, require
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        keysets = require(settings, purposes)
+    except MissingKeys as missing:
+        raise click.ClickException(str(missing)) from missing
+    if AUDIT_MAC in keysets:
+        mac.install(keysets[AUDIT_MAC])
+    return settings
 
 
 @main.command()
@@ -44,27 +64,51 @@ def demo_data() -> None:
 @click.option("--port", default=None, type=int, help="Port (default MACHTIGEN_PORT or 8000).")
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the API and portal with uvicorn.
+    """Serve the API and portal with uvicorn (SIGTERM: finish requests in flight, then stop).
 
     With several workers, uvicorn's supervisor pings each one and kills a worker that does
     not answer within ``MACHTIGEN_WORKER_HEALTHCHECK_TIMEOUT_SECONDS`` (uvicorn's own default
     of 5 s killed workers that were merely slow to start on a busy machine).
     """
+    from api.assets import MissingAssets, require_assets
+    from api.main import SERVE_KEYS, production_problems
+
+    settings = _start(*SERVE_KEYS)
+    problems = production_problems(settings)
+    if problems:
+        raise click.ClickException("refusing to start: " + "; ".join(problems))
+    try:
+        require_assets()
+    except MissingAssets as missing:
+        raise click.ClickException(str(missing)) from missing
+    metrics_server = None
+    if settings.metrics_port is not None:
+        from machtigen.metrics import prepare_multiprocess, serve_metrics
+
+        prepare_multiprocess(settings.metrics_dir)
+        metrics_server = serve_metrics(
+            settings.metrics_host, settings.metrics_port, settings.database_url
+        )
     import uvicorn
 
-    settings = get_settings()
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        http="api.server:NoDelayHttpToolsProtocol",
-        loop="uvloop",
-        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
-        access_log=settings.access_log,
-    )
+    try:
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            proxy_headers=False,  # the app itself believes only MACHTIGEN_TRUSTED_PROXIES
+            http="api.server:NoDelayHttpToolsProtocol",
+            loop="uvloop",
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
+            timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+            log_config=None,
+            access_log=settings.access_log,
+        )
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
 
 
 @main.group()
@@ -121,11 +165,17 @@ def dev_login(means: str, url: str | None, loa: str, **values: str | None) -> No
     help="Run only these jobs (repeatable); default all.",
 )
 def jobs(only: tuple[str, ...]) -> None:
-    """Run the periodic jobs once: safe from cron on several hosts, and to run twice."""
-    from machtigen.audit.seal import sealer_for
-    from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
+    """Run the periodic jobs once: safe from cron on several hosts, and to run twice.
 
-    settings = get_settings()
+    SIGTERM: the batch in hand commits, the job's lease is released, the rest is skipped.
+    """
+    from machtigen.audit.seal import sealer_for
+    from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC
+    from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
+    from machtigen.shutdown import Shutdown
+
+    settings = _start(AUDIT_MAC, AUDIT_CHECKPOINT)
+    shutdown = Shutdown().install()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     clock = SystemClock()
@@ -134,30 +184,51 @@ def jobs(only: tuple[str, ...]) -> None:
         clock=clock,
         authz=get_authorizer(),
         config=JobsConfig.from_settings(settings),
-        sealer=sealer_for(engine, settings, clock),
+        sealer=sealer_for(engine, settings, clock, should_stop=shutdown.requested),
+        should_stop=shutdown.requested,
     )
     refused = False
-    for result in runner.run(only or JOB_NAMES):
-        if result.refused:
-            refused = True
-            click.echo(f"{result.name}: refused: {result.refused}", err=True)
-            continue
-        state = f"{result.done} done" if result.ran else "skipped (another host holds it)"
-        click.echo(f"{result.name}: {state}")
-    engine.dispose()
+    try:
+        for result in runner.run(only or JOB_NAMES):
+            if result.refused:
+                refused = True
+                click.echo(f"{result.name}: refused: {result.refused}", err=True)
+                continue
+            if result.stopped:
+                state = f"{result.done} done, stopped (shutdown)"
+            elif result.ran:
+                state = f"{result.done} done"
+            else:
+                state = "skipped (another host holds it)"
+            click.echo(f"{result.name}: {state}")
+    finally:
+        engine.dispose()
     if refused:
         raise SystemExit(1)
 
 
 @main.command("send-notifications")
 @click.option("--once", is_flag=True, help="Deliver what is due now and stop.")
-def send_notifications(once: bool) -> None:
-    """Deliver the notification outbox over SMTP (run one or more of these processes)."""
-    import asyncio
+@click.option(
+    "--metrics-port", type=int, default=None, help="Serve this sender's Prometheus metrics."
+)
+def send_notifications(once: bool, metrics_port: int | None) -> None:
+    """Deliver the notification outbox over SMTP (run one or more of these processes).
 
+    SIGTERM: the notification being sent is finished and recorded, the rest of the batch is
+    handed back at once, and the process exits.
+    """
+    import asyncio
+    import signal
+
+    from machtigen.keys import AUDIT_MAC
     from machtigen.notifications.sender import Sender, SenderConfig
 
-    settings = get_settings()
+    settings = _start(AUDIT_MAC)
+    if metrics_port is not None:
+        from machtigen.metrics import serve_metrics
+
+        serve_metrics(settings.metrics_host, metrics_port, None)
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     sender = Sender(
@@ -167,19 +238,23 @@ def send_notifications(once: bool) -> None:
         config=SenderConfig.from_settings(settings),
     )
 
-    async def drain() -> int:
+    async def deliver() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        if not once:
+            await sender.run(stop=stop)
+            return 0
         total = 0
-        while (report := await sender.run_once()).claimed:
+        while not stop.is_set() and (report := await sender.run_once(stop)).claimed:
             total += report.sent
         return total
 
     try:
+        sent = asyncio.run(deliver())
         if once:
-            click.echo(f"{asyncio.run(drain())} notifications sent")
-        else:
-            asyncio.run(sender.run())
-    except KeyboardInterrupt:
-        pass
+            click.echo(f"{sent} notifications sent")
     finally:
         engine.dispose()
 
@@ -192,19 +267,39 @@ def audit() -> None:
 @audit.command("seal")
 @click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
 def audit_seal(max_batches: int | None) -> None:
-    """Chain and sign the committed audit events (safe on several hosts at once)."""
-    from machtigen.audit.seal import sealer_for
+    """Chain and sign the committed audit events (safe on several hosts at once).
 
-    settings = get_settings()
+    Events whose MAC does not verify are refused, named here and exit status 4.
+    """
+    from machtigen import logs
+    from machtigen.audit.seal import sealer_for
+    from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC
+    from machtigen.shutdown import Shutdown
+
+    settings = _start(AUDIT_MAC, AUDIT_CHECKPOINT)
+    shutdown = Shutdown().install()
     engine = make_engine(settings.database_url)
+    log = logs.get_logger("machtigen.audit")
     try:
-        report = sealer_for(engine, settings, SystemClock()).run(max_batches=max_batches)
+        with logs.bound(request_id=logs.new_id(), job="audit_seal"):
+            sealer = sealer_for(engine, settings, SystemClock(), should_stop=shutdown.requested)
+            report = sealer.run(max_batches=max_batches)
+            log.info(
+                "sealed",
+                events=report.sealed,
+                checkpoints=len(report.checkpoints),
+                tree_size=report.tree_size,
+                refused=len(report.refused),
+                stopped=report.stopped,
+            )
     finally:
         engine.dispose()
     click.echo(
         f"sealed {report.sealed} events in {len(report.checkpoints)} checkpoints;"
         f" tree size {report.tree_size}; {report.exported} checkpoints exported"
     )
+    for refusal in report.refused:
+        click.echo(f"REFUSED {refusal}", err=True)
     if report.waiting_for:
         click.echo(
             "not sealed further: transactions still writing audit events: "
@@ -212,16 +307,19 @@ def audit_seal(max_batches: int | None) -> None:
             err=True,
         )
         raise SystemExit(3)
+    if report.refused:
+        raise SystemExit(4)
 
 
 @audit.command("jwks")
 def audit_jwks() -> None:
-    """Print the public key (JWKS) that checkpoints are signed with: publish it."""
+    """Print the public keys (JWKS) checkpoints are signed with, retired ones too: publish it."""
     import json
 
-    from machtigen.clients.keys import SigningKey
+    from machtigen.keys import AUDIT_CHECKPOINT, load_keyset
 
-    click.echo(json.dumps(SigningKey.from_file(get_settings().signing_key_file).jwks(), indent=2))
+    keyset = load_keyset(get_settings(), AUDIT_CHECKPOINT)
+    click.echo(json.dumps(keyset.jwks(SystemClock().now(), include_expired=True), indent=2))
 
 
 @audit.command("verify")
@@ -257,11 +355,18 @@ def audit_verify(
         report = verify_export(load_export(export_file), trusted)
         what = f"export {export_file}"
     else:
-        from machtigen.clients.keys import SigningKey
+        from machtigen.audit.mac import MacKeys
+        from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC, PURPOSES, read_keyset
 
         settings = get_settings()
-        current = TrustedKeys.of(SigningKey.from_file(settings.signing_key_file))
-        keys = current.merged(trusted) if trusted else current
+        keys = TrustedKeys({"keys": []})
+        checkpoint_keys = PURPOSES[AUDIT_CHECKPOINT].path(settings)
+        if checkpoint_keys.exists():
+            published = read_keyset(PURPOSES[AUDIT_CHECKPOINT], checkpoint_keys)
+            keys = TrustedKeys(published.jwks(SystemClock().now(), include_expired=True))
+        keys = keys.merged(trusted) if trusted else keys
+        mac_keys = PURPOSES[AUDIT_MAC].path(settings)
+        macs = MacKeys(read_keyset(PURPOSES[AUDIT_MAC], mac_keys)) if mac_keys.exists() else None
         directory = checkpoints_dir or settings.audit_checkpoint_dir
         engine = make_engine(settings.database_url)
         try:
@@ -270,6 +375,7 @@ def audit_verify(
                 keys,
                 sink=FileSink(directory) if directory else None,
                 max_findings=max_findings,
+                macs=macs,
             )
         finally:
             engine.dispose()
@@ -287,6 +393,95 @@ def audit_verify(
         return
     click.echo(f"BROKEN {summary}: {len(report.findings)} problems")
     raise SystemExit(1)
+
+
+@main.group()
+def keys() -> None:
+    """The service's keys: one set per purpose (access_token, audit_checkpoint, audit_mac,
+    login_state), each key with an id. Give every host the same files."""
+
+
+_PURPOSE = click.Choice(["access_token", "audit_checkpoint", "audit_mac", "login_state"])
+
+
+@keys.command("generate")
+@click.option("--purpose", "purposes", multiple=True, type=_PURPOSE, help="Default: all.")
+def keys_generate(purposes: tuple[str, ...]) -> None:
+    """Make the key sets that do not exist yet (an existing one is never overwritten)."""
+    from machtigen.keys import PURPOSES, generate
+
+    settings = get_settings()
+    for name in purposes or tuple(PURPOSES):
+        purpose = PURPOSES[name]
+        path = purpose.path(settings)
+        made = generate(purpose, path, SystemClock().now())
+        click.echo(f"{name}: {'made' if made else 'exists'} {path} ({purpose.variable()})")
+
+
+@keys.command("rotate")
+@click.option("--purpose", "purposes", multiple=True, type=_PURPOSE, required=True)
+@click.option(
+    "--activate-after",
+    default="0s",
+    show_default=True,
+    help="When the new key starts signing (e.g. 1h): longer than it takes to give every host"
+    " the new file. Until then it only verifies, and is already published.",
+)
+def keys_rotate(purposes: tuple[str, ...], activate_after: str) -> None:
+    """Add a new signing key; the replaced key keeps verifying (see docs/operations.md)."""
+    from machtigen.keys import PURPOSES, read_keyset, rotate, write_keyset
+
+    settings = get_settings()
+    delay = _duration(activate_after)
+    for name in purposes:
+        purpose = PURPOSES[name]
+        path = purpose.path(settings)
+        if not path.exists():
+            raise click.ClickException(f"{path} does not exist: `machtigen keys generate` first")
+        keyset, new = rotate(read_keyset(purpose, path), settings, SystemClock().now(), delay)
+        write_keyset(keyset, path)
+        click.echo(f"{name}: new key {new.kid} signs from {new.active_from.isoformat()}")
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key: purpose, id, state, when it signs from, until when it verifies."""
+    from machtigen.keys import PURPOSES, read_keyset
+
+    settings = get_settings()
+    now = SystemClock().now()
+    for name, purpose in PURPOSES.items():
+        path = purpose.path(settings)
+        if not path.exists():
+            click.echo(f"{name}\t-\tmissing: {path} ({purpose.variable()})")
+            continue
+        keyset = read_keyset(purpose, path)
+        signer = keyset.signer(now) if any(k.active_from <= now for k in keyset.keys) else None
+        for key in keyset.keys:
+            until = key.verify_until.isoformat() if key.verify_until else "always"
+            click.echo(
+                f"{name}\t{key.kid}\t{key.state(now, signer)}\tfrom {key.active_from.isoformat()}"
+                f"\tverifies until {until}"
+            )
+
+
+def _duration(text: str) -> timedelta:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    try:
+        if value and value[-1] in units:
+            return timedelta(seconds=float(value[:-1]) * units[value[-1]])
+        return timedelta(seconds=float(value))
+    except ValueError as error:
+        raise click.BadParameter(f"not a duration: {text!r} (e.g. 90s, 30m, 1h, 2d)") from error
+
+
+@main.command("settings")
+def settings_table() -> None:
+    """Print every setting as a Markdown table (docs/operations.md is made from it)."""
+    from machtigen.settings_doc import settings_markdown
+
+    click.echo(settings_markdown(), nl=False)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -7,11 +7,18 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = Path(__file__).resolve().parent / "_bundled" / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """The source tree's alembic.ini and migrations/; in an installed wheel, the copy of the
+    migrations it carries (alembic.ini only adds logging settings for the alembic command)."""
+    if (ROOT / "migrations").is_dir():
+        config = Config(str(ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(ROOT / "migrations"))
+    else:
+        config = Config()
+        config.set_main_option("script_location", str(BUNDLED))
     if url is not None:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config

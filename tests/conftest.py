@@ -2,8 +2,13 @@
 
 ``MACHTIGEN_TEST_DATABASE_URL`` chooses the server: unset, an SQLite file; a PostgreSQL
 URL, a fresh database created on that server for this run and dropped after it.
+
+The service runs in ``development`` here (missing keys are made, letters may be specimens);
+the tests of production's refusals say ``environment="production"`` themselves.
 """
 
+import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,6 +19,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from machtigen import logs
 from machtigen.authz.actors import Actor, OperatorActor, RegisterActor
 from machtigen.authz.engine import Authorizer, get_authorizer
 from machtigen.clock import FrozenClock
@@ -21,6 +27,48 @@ from machtigen.context import Ctx, Origin
 from machtigen.db import make_engine, scratch_database
 from machtigen.migrate import upgrade
 from tests.factories import T0
+
+os.environ.setdefault("MACHTIGEN_ENVIRONMENT", "development")
+
+
+class BsnScanner(logging.Handler):
+    """Renders every log record of the run as production does and keeps any line that still
+    holds an elfproef-valid nine-digit number (our own hexadecimal ids aside)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logs.formatter("json"))
+        self.lines = 0
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        self.lines += 1
+        self.leaks.extend(leaks_in(line))
+
+
+def leaks_in(line: str) -> list[str]:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        for name in logs.ID_FIELDS:
+            document.pop(name, None)
+        line = json.dumps(document, ensure_ascii=False)
+    return [f"{bsn} in {line[:300]}" for bsn in logs.find_bsns(line)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_bsn_in_any_log_line() -> Iterator[BsnScanner]:
+    """Every log line of the whole run (at the level the service logs at) is scanned; the
+    run fails at its end when one holds a BSN."""
+    scanner = BsnScanner()
+    root = logging.getLogger()
+    root.addHandler(scanner)
+    yield scanner
+    root.removeHandler(scanner)
+    assert not scanner.leaks, "a BSN reached a log line:\n" + "\n".join(scanner.leaks[:20])
 
 
 @contextmanager

@@ -14,11 +14,12 @@ from uuid import UUID
 import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.i18n import TEXT
+from api.login_state import load_login_state, sign_login_state
 from api.overload import Refusal, refuse
 from api.problems import problem
 from api.v1.ratelimit import RateLimited
@@ -41,7 +42,7 @@ from machtigen.db import transaction
 from machtigen.errors import MachtigenError
 from machtigen.identity import acting_tokens, flows, sessions
 from machtigen.identity import login as logins
-from machtigen.identity.brokers import post_logout_redirect_uri, redirect_uri, secret_key
+from machtigen.identity.brokers import post_logout_redirect_uri, redirect_uri
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import EidasIdentity, EidasMatch
 from machtigen.identity.oidc import BrokerUnavailable, RelyingParty
@@ -61,10 +62,6 @@ BROKER_ERRORS = {
 }
 """Broker error codes with their own page; any other is "broker_error" on a general page."""
 RETRY_BROKER_SECONDS = 30
-
-
-def _state_signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(settings_of(request)), salt="login-state")
 
 
 def _relying_party(request: Request, means: str) -> RelyingParty | None:
@@ -102,7 +99,7 @@ async def start_login(request: Request, means: str) -> Response:
 
     await run_in_threadpool(remember)
     response = RedirectResponse(authorization.url, status_code=303)
-    signed = _state_signer(request).dumps({"state": authorization.state, "means": means})
+    signed = sign_login_state(request, {"state": authorization.state, "means": means})
     response.set_cookie(
         LOGIN_STATE_COOKIE,
         signed,
@@ -436,7 +433,7 @@ def _expected_state(request: Request, means: str) -> dict[str, str] | None:
     if not raw:
         return None
     try:
-        value = _state_signer(request).loads(raw, max_age=settings_of(request).login_flow_seconds)
+        value = load_login_state(request, raw, settings_of(request).login_flow_seconds)
     except BadSignature:
         return None
     if not isinstance(value, dict) or value.get("means") != means:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from api.formatting import local
 from api.portal.forms import parse_date, start_of_day
 from api.portal.page import PageDep, PortalPage
-from api.web import PAGE_HEADERS, settings_of
+from api.web import PAGE_HEADERS
 from machtigen.audit.export import export_csv, export_json
 from machtigen.audit.narrate import narrate
 from machtigen.audit.trail import (
@@ -32,7 +32,6 @@ from machtigen.audit.trail import (
     seal_status,
     trail_actors,
 )
-from machtigen.clients.keys import SigningKey
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PAGE_SIZE = 50
@@ -187,7 +186,7 @@ def _download(page: PortalPage, kind: str) -> Response:
     form = ActivityForm.from_query(page)
     if form.errors:
         return activity(page)
-    jwks = SigningKey.from_file(settings_of(page.request).signing_key_file).jwks()
+    jwks = page.request.app.state.checkpoint_jwks
     ctx, subject, chosen = page.ctx, page.subject_id, form.trail_filter()
     if kind == "json":
         body = export_json(ctx, subject, chosen, public_jwks=jwks)

@@ -14,8 +14,9 @@ from api.problems import install_problem_handlers
 from api.v1 import routes_events, routes_mandates, routes_messages, routes_register, routes_token
 from api.v1.middleware import ApiConventions
 from api.v1.ratelimit import RateLimiter
-from machtigen.clients.keys import ApiTokenConfig, SigningKey
+from machtigen.clients.keys import ApiTokenConfig
 from machtigen.config import Settings
+from machtigen.keys import KeySet
 
 API_VERSION = "1.0.0"
 PREFIX = "/api/v1"
@@ -32,6 +33,10 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
         "instance": {"type": "string", "format": "uri-reference"},
+        "requestId": {
+            "type": "string",
+            "description": "The request's id (also in the X-Request-ID header): quote it",
+        },
         "invalidParams": {
             "type": "array",
             "items": {
@@ -150,12 +155,13 @@ def _conform(document: dict[str, Any], token_url: str) -> dict[str, Any]:
     return document
 
 
-def install_api_v1(app: FastAPI, settings: Settings) -> None:
-    """Mount /api/v1 with its conventions layer, signing key and rate limiter."""
-    key = SigningKey.from_file(settings.signing_key_file)
-    config = ApiTokenConfig.for_public_url(settings.public_url, key, settings.access_token_seconds)
+def install_api_v1(app: FastAPI, settings: Settings, keyset: KeySet) -> None:
+    """Mount /api/v1 with its conventions layer, signing keys and rate limiter."""
+    config = ApiTokenConfig.for_public_url(
+        settings.public_url, keyset, settings.access_token_seconds, app.state.clock.now()
+    )
     app.state.token_config = config
-    app.state.access_token_issuer = config.access_token_issuer()
+    app.state.access_token_issuer = config.access_token_issuer(app.state.clock.now())
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_client,
         settings.token_rate_limit_per_ip,

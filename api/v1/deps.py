@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import SessionDep
+from api.observability import identify_client
 from machtigen.clients.models import ClientKind
 from machtigen.clients.service import ClientIdentity, verified_access_token
 from machtigen.context import Ctx, Origin
@@ -37,6 +38,7 @@ def current_client(
         verified = verified_access_token(token, state.access_token_issuer, now)
         state.verified_tokens.remember(token, verified)
         identity = verified.client
+    identify_client(request, identity.client_id)
     state.rate_limiter.check_client(identity.client_id)
     return identity
 

@@ -47,6 +47,8 @@ class RateLimited(MachtigenError):
             f" (the window resets in about {reset_in_seconds} s)."
         )
         self.reset_in_seconds = reset_in_seconds
+        self.client_id: str | None = None
+        """The machine client over its rate, when the limit is a client's (for the metrics)."""
 
 
 class StoreState(StrEnum):
@@ -153,7 +155,11 @@ class RateLimiter:
 
     def check_client(self, client_id: str) -> None:
         """A machine client's own rate (``MACHTIGEN_RATE_LIMIT_PER_CLIENT``)."""
-        self.check(self._per_client, "client", client_id)
+        try:
+            self.check(self._per_client, "client", client_id)
+        except RateLimited as over:
+            over.client_id = client_id
+            raise
 
     def check_ip(self, ip: str, *, scope: str = "token-ip", limit: str | None = None) -> None:
         """A per-address rate: the token endpoint's by default; other callers (e.g. /auth)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from machtigen.audit.mac import sign_event
 from machtigen.audit.models import AUDIT_EVENT
 from machtigen.audit.text import encode_free_text
 
@@ -49,21 +50,23 @@ def denial_values(ctx: "Ctx", asked: str, resource: object, outcome: str) -> dic
         detail["office_id"] = str(office)
     object_id = getattr(resource, "id", None)
     user_agent = ctx.origin.user_agent
-    return {
-        "occurred_at": ctx.clock.now(),
-        "action": DENIED,
-        "actor_kind": actor.kind,
-        "actor_id": str(actor.key),
-        "actor_name": encode_free_text(actor.name, 200),
-        "subject_person_id": subject_of(resource),
-        "object_type": _object_type(resource),
-        "object_id": None if object_id is None else str(object_id),
-        "detail": detail,
-        "ip": None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, 45),
-        "user_agent": None if user_agent is None else encode_free_text(user_agent, 300),
-        "means": actor.means,
-        "loa": actor.loa,
-    }
+    return sign_event(
+        {
+            "occurred_at": ctx.clock.now(),
+            "action": DENIED,
+            "actor_kind": actor.kind,
+            "actor_id": str(actor.key),
+            "actor_name": encode_free_text(actor.name, 200),
+            "subject_person_id": subject_of(resource),
+            "object_type": _object_type(resource),
+            "object_id": None if object_id is None else str(object_id),
+            "detail": detail,
+            "ip": None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, 45),
+            "user_agent": None if user_agent is None else encode_free_text(user_agent, 300),
+            "means": actor.means,
+            "loa": actor.loa,
+        }
+    )
 
 
 def subject_of(resource: object) -> UUID | None:

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -20,12 +19,19 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from machtigen.db import UTCDateTime
 from machtigen.models_base import moment, sequence_field
 
 
 class AuditEvent(SQLModel, table=True):
+    """On PostgreSQL range-partitioned by month of ``occurred_at`` (migration 0007; the
+    primary key there is (seq, occurred_at)); one table on SQLite."""
+
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_subject_seq", "subject_person_id", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_subject_seq", "subject_person_id", "seq"),
+        Index("ux_audit_event_event_id", "event_id", "occurred_at", unique=True),
+    )
 
     seq: int | None = sequence_field()
     occurred_at: datetime = moment()
@@ -42,6 +48,12 @@ class AuditEvent(SQLModel, table=True):
     user_agent: str | None = Field(default=None, max_length=300)
     means: str | None = Field(default=None, max_length=32)
     loa: str | None = Field(default=None, max_length=64)
+    event_id: UUID | None = None
+    """Unique per event (with ``occurred_at``): a copied row is refused. See ``audit.mac``."""
+    mac_key_id: str | None = Field(default=None, max_length=64)
+    """The ``audit_mac`` key that made ``mac`` (``legacy``: written before MACs, sealed then)."""
+    mac: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
+    """HMAC-SHA-256 over the event's canonical form (``machtigen.audit.mac``)."""
 
 
 class AuditSeal(SQLModel, table=True):
@@ -52,16 +64,17 @@ class AuditSeal(SQLModel, table=True):
     """
 
     __tablename__ = "audit_seal"
-    __table_args__ = (UniqueConstraint("leaf_index", name="uq_audit_seal_leaf_index"),)
+    __table_args__ = (
+        UniqueConstraint("leaf_index", "occurred_at", name="uq_audit_seal_leaf_index"),
+    )
 
     seq: int = Field(
         sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"),
-            ForeignKey("audit_event.seq", name="fk_audit_seal_event"),
-            primary_key=True,
-            autoincrement=False,
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
         )
     )
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    """The event's moment: both tables are partitioned by its month on PostgreSQL."""
     leaf_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     """Position in the global tree (events in ``seq`` order, gaps of rolled-back seqs skipped)."""
     account_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -15,18 +15,24 @@ as a step of ``machtigen jobs``. Each batch is one transaction that
    that lock before it draws its ``seq``). This never blocks a writer, unlike ``LOCK
    TABLE``, which would queue the hot path behind a slow transaction. On SQLite there is
    one writer at a time, and the sealer is it;
-4. computes leaf hashes, account-chain links and the new tree nodes, inserts them into the
+4. checks each event's MAC (``machtigen.audit.mac``): an event the service did not write
+   (an INSERT made with the database's credentials alone) is refused — never sealed, logged,
+   counted and itself recorded as an ``audit.event_refused`` event — and ``machtigen audit
+   verify`` names it from then on;
+5. computes leaf hashes, account-chain links and the new tree nodes, inserts them into the
    append-only tables and a signed checkpoint; after the commit the checkpoint is also
-   exported to the sink outside the database.
+   exported to the sink outside the database. A checkpoint's ``last_seq`` is the highest
+   ``seq`` the batch examined, refused events included.
 
 Event rows are never updated.
 """
 
+import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -44,7 +50,8 @@ from machtigen.audit.chain import (
     leaf_hash,
     origin_commitment,
 )
-from machtigen.audit.checkpoints import Checkpoint, CheckpointSink, public_jwks, sign
+from machtigen.audit.checkpoints import Checkpoint, CheckpointSink, sign
+from machtigen.audit.mac import MacKeys, current
 from machtigen.audit.models import (
     AUDIT_CHECKPOINT,
     AUDIT_EVENT,
@@ -54,9 +61,13 @@ from machtigen.audit.models import (
     AuditEvent,
 )
 from machtigen.audit.store import TreeReader, latest_checkpoint
+from machtigen.authz.actors import SystemActor
 from machtigen.clients.keys import SigningKey
 from machtigen.clock import Clock
+from machtigen.keys import KeySet
 from machtigen.notifications.models import JobLease
+
+log = logging.getLogger(__name__)
 
 LOCK_ROW = "audit_seal.lock"
 SUBJECT_CHUNK = 500
@@ -84,6 +95,20 @@ class SealReport:
     waiting_for: list[str] = field(default_factory=list)
     """Transactions still writing events when the horizon wait ran out (PostgreSQL)."""
     exported: int = 0
+    refused: list["Refusal"] = field(default_factory=list)
+    """Events whose MAC does not verify: not sealed (``audit verify`` names them too)."""
+    stopped: bool = False
+    """A shutdown was asked for: the run ended after the batch in hand."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    seq: int
+    action: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq} ({self.action}): {self.reason}"
 
 
 @dataclass
@@ -96,6 +121,12 @@ class Sealer:
     batch_size: int = 10_000
     horizon_wait_seconds: float = 10.0
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    keyset: KeySet | None = None
+    """With a key set, each checkpoint is signed by the key that signs at that moment."""
+    macs: MacKeys | None = None
+    """The audit MAC keys that events are checked with (default: this process's)."""
+    should_stop: Callable[[], bool] = lambda: False
+    """Asked between batches: True ends the run after the batch in hand (SIGTERM)."""
     _heads: dict[UUID, tuple[int, bytes]] = field(default_factory=dict)
     _heads_at: int = -1
     """The tree size the cached heads belong to: another sealer's progress invalidates them."""
@@ -110,6 +141,9 @@ class Sealer:
             return report
         batches = 0
         while max_batches is None or batches < max_batches:
+            if self.should_stop():
+                report.stopped = True
+                break
             checkpoint = self._seal_batch(horizon, report)
             if checkpoint is None:
                 break
@@ -117,6 +151,12 @@ class Sealer:
             batches += 1
         self.export_pending(report)
         return report
+
+    def signing_key(self) -> SigningKey:
+        if self.keyset is None:
+            return self.key
+        signer = self.keyset.signer(self.clock.now())
+        return self.key if signer.kid == self.key.kid else SigningKey.from_key(signer)
 
     # --- the horizon --------------------------------------------------------------------
 
@@ -164,6 +204,12 @@ class Sealer:
             report.tree_size = tree_size
             if not rows:
                 return None
+            examined = int(rows[-1].seq)
+            rows = self._refuse_forged(connection, rows, report)
+            if not rows:
+                # Nothing genuine yet after them: the refusals just recorded are sealed by
+                # the next run, which then moves past the refused events.
+                return None
             if tree_size != self._heads_at:
                 self._heads.clear()
             reader = TreeReader(connection)
@@ -177,10 +223,10 @@ class Sealer:
                     origin=self.origin,
                     tree_size=frontier.size,
                     root_hash=frontier.root(),
-                    last_seq=int(rows[-1].seq),
+                    last_seq=examined,
                     created_at=self.clock.now(),
                 ),
-                self.key,
+                self.signing_key(),
             )
             connection.execute(
                 AUDIT_CHECKPOINT.insert().values(
@@ -196,6 +242,47 @@ class Sealer:
         report.sealed += len(rows)
         report.tree_size = checkpoint.tree_size
         return checkpoint
+
+    def _refuse_forged(
+        self, connection: Connection, rows: Sequence[Any], report: SealReport
+    ) -> list[Any]:
+        """The rows whose MAC verifies; the others are reported and recorded, never sealed."""
+        macs = self.macs or current()
+        genuine = []
+        for row in rows:
+            reason = macs.check(row._mapping)
+            if reason is None:
+                genuine.append(row)
+                continue
+            refusal = Refusal(int(row.seq), str(row.action), reason)
+            report.refused.append(refusal)
+            log.error(
+                "audit event refused by the sealer",
+                extra={"seq": refusal.seq, "audit_action": refusal.action, "reason": reason},
+            )
+            self._record_refusal(connection, refusal)
+        return genuine
+
+    def _record_refusal(self, connection: Connection, refusal: Refusal) -> None:
+
+        actor = SystemActor(at=self.clock.now(), job="audit_seal")
+        values = {
+            "occurred_at": self.clock.now(),
+            "action": "audit.event_refused",
+            "actor_kind": actor.kind,
+            "actor_id": str(actor.key),
+            "actor_name": actor.name,
+            "subject_person_id": None,
+            "object_type": "audit_event",
+            "object_id": str(refusal.seq),
+            "detail": {"seq": refusal.seq, "refused_action": refusal.action[:64]},
+            "ip": None,
+            "user_agent": None,
+            "means": None,
+            "loa": None,
+        }
+        macs = self.macs or current()
+        connection.execute(AUDIT_EVENT.insert().values(**macs.sign(values)))
 
     def _lock(self, connection: Connection) -> None:
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
@@ -258,6 +345,7 @@ class Sealer:
             seals.append(
                 {
                     "seq": int(row.seq),
+                    "occurred_at": row.occurred_at,
                     "leaf_index": link.leaf_index,
                     "account_index": account_index,
                     "account_prev": link.account_prev,
@@ -285,7 +373,6 @@ class Sealer:
                 .where(col(AuditCheckpoint.tree_size) > exported)
                 .order_by(col(AuditCheckpoint.tree_size))
             ).all()
-        jwk = public_jwks(self.key)["keys"][0]
         records = [
             Checkpoint(
                 origin=self.origin,
@@ -295,11 +382,17 @@ class Sealer:
                 created_at=row.created_at,
                 key_id=row.key_id,
                 signed=row.signed,
-            ).record(jwk if row.key_id == self.key.kid else None)
+            ).record(self._public_jwk(row.key_id))
             for row in rows
         ]
         self.sink.append(records)
         report.exported += len(records)
+
+    def _public_jwk(self, kid: str) -> dict[str, Any] | None:
+        if kid == self.key.kid:
+            return self.key.public_jwk
+        key = self.keyset.get(kid) if self.keyset is not None else None
+        return key.public_jwk() if key is not None and key.private_key is not None else None
 
 
 def _bulk_insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -325,14 +418,20 @@ def log_origin(public_url: str) -> str:
     return f"{public_url.rstrip('/')}/audit"
 
 
-def sealer_for(engine: Engine, settings: Any, clock: Clock) -> Sealer:
-    """The sealer as configured: the service's signing key, the checkpoint directory."""
+def sealer_for(
+    engine: Engine, settings: Any, clock: Clock, should_stop: Callable[[], bool] = lambda: False
+) -> Sealer:
+    """The sealer as configured: the checkpoint keys, the checkpoint directory."""
     from machtigen.audit.checkpoints import FileSink
+    from machtigen.keys import AUDIT_CHECKPOINT, load_keyset
 
     directory = settings.audit_checkpoint_dir
+    keyset = load_keyset(settings, AUDIT_CHECKPOINT)
     return Sealer(
         engine=engine,
-        key=SigningKey.from_file(settings.signing_key_file),
+        key=SigningKey.from_key(keyset.signer(clock.now())),
+        keyset=keyset,
+        should_stop=should_stop,
         clock=clock,
         origin=log_origin(settings.public_url),
         sink=FileSink(directory) if directory else None,

@@ -1,8 +1,12 @@
 """Writing and reading audit events. ``record`` only adds to the act's own transaction.
 
 ``record`` is on the afnemer API's hot path (one event per mandate check): it stays a plain
-INSERT. It never reads another event, locks nothing and hashes nothing; the sealer
+INSERT. It never reads another event and locks nothing; it adds one HMAC over the event's
+own values (``machtigen.audit.mac``, a few microseconds); the sealer
 (``machtigen.audit.seal``) chains and signs committed events afterwards.
+
+``event_values`` gives the columns of one event, MAC included, without touching the
+database: a raw-SQL INSERT on a hot path inserts exactly these values.
 """
 
 from typing import Any
@@ -10,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy import insert
 
+from machtigen.audit.mac import sign_event
 from machtigen.audit.models import AuditEvent
 from machtigen.audit.text import encode_detail, encode_free_text
 from machtigen.authz.actors import StaffActor
@@ -31,6 +36,30 @@ def record(
     **detail: Any,
 ) -> None:
     """Add an audit event to the current transaction: it commits or rolls back with the act."""
+    values = event_values(
+        ctx,
+        action,
+        subject_person_id=subject_person_id,
+        object_type=object_type,
+        object_id=object_id,
+        **detail,
+    )
+    # One Core INSERT now, not an object for the unit of work nor an ORM bulk insert: the
+    # cheapest on the hot path; the session's pending rows (the act) are flushed first.
+    ctx.session.execute(_INSERT_EVENT, values)
+
+
+def event_values(
+    ctx: Ctx,
+    action: str,
+    *,
+    subject_person_id: UUID | None,
+    object_type: str | None = None,
+    object_id: object = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The column values of one audit event (``seq`` aside), ``event_id``, ``mac_key_id`` and
+    ``mac`` included: what ``record`` inserts, for a caller that writes its own INSERT."""
     actor = ctx.actor
     if isinstance(actor, StaffActor):
         detail["office_id"] = actor.office_id
@@ -52,6 +81,4 @@ def record(
         "means": actor.means,
         "loa": actor.loa,
     }
-    # One Core INSERT now, not an object for the unit of work nor an ORM bulk insert: the
-    # cheapest on the hot path; the session's pending rows (the act) are flushed first.
-    ctx.session.execute(_INSERT_EVENT, values)
+    return sign_event(values)

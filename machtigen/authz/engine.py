@@ -29,7 +29,10 @@ from machtigen.identity.models import (
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+_SOURCE_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+_BUNDLED_POLICIES = Path(__file__).resolve().parents[1] / "_bundled" / "policies"
+POLICY_DIR = _SOURCE_POLICIES if _SOURCE_POLICIES.is_dir() else _BUNDLED_POLICIES
+"""The source tree's ``policies/``; in an installed wheel, the copy it carries."""
 
 
 def _many(other: str, my_field: str, other_field: str) -> Relation:

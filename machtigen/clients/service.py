@@ -10,12 +10,12 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -272,12 +272,8 @@ def _identity(session: Session, client: ApiClient) -> ClientIdentity:
 
 
 def _remember_jti(session: Session, client_id: str, jti: str, now: datetime, exp: float) -> None:
-    """Refuse a jti seen before; forget jtis whose assertions can no longer be used anyway."""
-    session.execute(
-        delete(UsedAssertion).where(
-            col(UsedAssertion.expires_at) < now - timedelta(seconds=LEEWAY_SECONDS)
-        )
-    )
+    """Refuse a jti seen before. Expired ones are deleted by ``machtigen jobs``
+    (``purge_expired``), not here on every token request."""
     if session.get(UsedAssertion, (client_id, jti)) is not None:
         raise InvalidToken("The assertion was used before (jti replay).")
     expires_at = datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=now.tzinfo)
@@ -305,9 +301,10 @@ def _sign_access_token(identity: ClientIdentity, config: ApiTokenConfig, now: da
     }
     if identity.afnemer_id is not None:
         claims["afnemer_id"] = str(identity.afnemer_id)
+    key = config.signer(now)
     return jwt.encode(
         claims,
-        config.key.private_key,
+        key.private_key,
         algorithm="ES256",
-        headers={"kid": config.key.kid, "typ": ACCESS_TOKEN_TYP},
+        headers={"kid": key.kid, "typ": ACCESS_TOKEN_TYP},
     )

@@ -9,7 +9,6 @@ on first start.
 """
 
 import json
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from machtigen.config import Settings
 from machtigen.identity.client_keys import ClientCredentials, load_or_create_credentials
 from machtigen.identity.tokens import ASYMMETRIC_ALGORITHMS
-from machtigen.keyfiles import create_once
 
 MEANS = ("digid", "eidas", "eherkenning")
 Means = Literal["digid", "eidas", "eherkenning"]
@@ -180,15 +178,3 @@ def dev_client_credentials(settings: Settings) -> ClientCredentials:
     return load_or_create_credentials(
         settings.dev_client_key_file, settings.dev_client_cert_file, DEV_CLIENT_ID
     )
-
-
-def secret_key(settings: Settings) -> str:
-    """The key that signs the login-state cookie."""
-    if settings.secret_key:
-        return settings.secret_key
-    if not settings.dev_broker:
-        raise RuntimeError("MACHTIGEN_SECRET_KEY is required when the development broker is off")
-    path = Path(settings.secret_key_file)
-    if not path.exists():
-        create_once(path, secrets.token_urlsafe(48).encode())
-    return path.read_text().strip()

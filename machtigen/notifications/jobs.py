@@ -6,9 +6,13 @@ it has done its work. A run handles only what became due since the watermark, in
 batches, each batch one transaction with its audit events. Every act is also guarded
 per row (a message is reminded once, covered by one letter; a mandate expires once), so
 a run cut short and run again, or two runs after each other, do nothing twice.
+
+A shutdown (SIGTERM) is asked through ``should_stop``: the batch in hand commits, the job's
+lease is released without moving its watermark, and the jobs not started are skipped.
 """
 
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from machtigen import logs
 from machtigen.accounts.models import Account, AccountState
 from machtigen.audit.seal import Sealer
 from machtigen.audit.service import record
@@ -42,6 +47,9 @@ from machtigen.notifications.letters import (
 from machtigen.notifications.models import JobLease, LetterReason, MessageFollowUp
 from machtigen.notifications.sender import UnitOfWork
 from machtigen.notifications.service import escalate, read_by_owner, remind
+from machtigen.retention import RetentionConfig, ensure_audit_partitions, purge_expired
+
+log = logs.get_logger("machtigen.jobs")
 
 JOB_NAMES = (
     "expire_mandates",
@@ -50,8 +58,18 @@ JOB_NAMES = (
     "reminders",
     "escalate_unvisited",
     "write_letters",
+    "purge_expired",
+    "audit_partitions",
     "audit_seal",
 )
+
+
+class JobStopped(Exception):
+    """A shutdown was asked for between two batches."""
+
+    def __init__(self, done: int = 0) -> None:
+        super().__init__("stopped on request")
+        self.done = done
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,8 @@ class JobsConfig:
     letters_refused: str = "the sender of the letters is not configured"
     lease: timedelta = timedelta(minutes=15)
     batch_size: int = 500
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    partition_months_ahead: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "JobsConfig":
@@ -81,6 +101,9 @@ class JobsConfig:
             letter_sender=sender,
             letters_refused=refused,
             lease=timedelta(seconds=settings.job_lease_seconds),
+            batch_size=settings.job_batch_size,
+            retention=RetentionConfig.from_settings(settings),
+            partition_months_ahead=settings.audit_partition_months_ahead,
         )
 
 
@@ -96,6 +119,8 @@ class JobResult:
     """How many acts (expiries, reminders, letters, ...) this run did."""
     refused: str | None = None
     """Why the job did nothing although it held the lease (a missing setting)."""
+    stopped: bool = False
+    """Cut short by a shutdown: the watermark stayed; the next run goes on from there."""
 
 
 @dataclass
@@ -107,6 +132,8 @@ class Jobs:
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
     sealer: Sealer | None = None
     """Seals the audit events the other jobs (and everyone else) wrote; last, on purpose."""
+    should_stop: Callable[[], bool] = lambda: False
+    """Asked between batches (SIGTERM): True ends the run after the batch in hand."""
 
     def run(self, only: tuple[str, ...] = JOB_NAMES) -> list[JobResult]:
         tasks: dict[str, Callable[[datetime | None, datetime], tuple[int, datetime]]] = {
@@ -116,9 +143,26 @@ class Jobs:
             "reminders": self._reminders,
             "escalate_unvisited": self._escalate_unvisited,
             "write_letters": self._write_letters,
+            "purge_expired": self._purge_expired,
+            "audit_partitions": self._audit_partitions,
             "audit_seal": self._audit_seal,
         }
-        return [self._run_job(name, tasks[name]) for name in only]
+        results = []
+        for name in only:
+            if self.should_stop():
+                results.append(JobResult(name, ran=False, stopped=True))
+                continue
+            with logs.bound(request_id=logs.new_id(), job=name):
+                started = time.monotonic()
+                result = self._run_job(name, tasks[name])
+                log.info(
+                    "job finished" if result.ran else "job skipped: another host holds it",
+                    done=result.done,
+                    stopped=result.stopped,
+                    duration_ms=round((time.monotonic() - started) * 1000, 1),
+                )
+            results.append(result)
+        return results
 
     # --- the lease ------------------------------------------------------------------------
 
@@ -148,6 +192,8 @@ class Jobs:
             finished = {"watermark": new_watermark, "last_run_at": now}
         except JobRefused as refused:
             return JobResult(name, ran=True, refused=str(refused))
+        except JobStopped as stopped:
+            return JobResult(name, ran=True, done=stopped.done, stopped=True)
         finally:
             # Released (and, after success, moved on) only by the holder: a run whose lease
             # ran out and was taken over leaves the newer holder's state alone.
@@ -277,19 +323,42 @@ class Jobs:
         sender = self.config.letter_sender
         if sender is None:
             raise JobRefused(self.config.letters_refused)
-        return write_pending_letters(
+        written = write_pending_letters(
             self.uow,
             self.clock,
             self.authz,
             self.config.letters_dir,
             sender,
             lease=self.config.lease,
-        ), now
+            should_stop=self.should_stop,
+        )
+        if self.should_stop():
+            raise JobStopped(written)
+        return written, now
+
+    def _purge_expired(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:
+        purged = purge_expired(self.uow, now, self.config.retention, self.should_stop)
+        log.info(
+            "purged",
+            assertions=purged.assertions,
+            sessions=purged.sessions,
+            notifications=purged.notifications,
+        )
+        if self.should_stop():
+            raise JobStopped(purged.total)
+        return purged.total, now
+
+    def _audit_partitions(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:
+        made = ensure_audit_partitions(self.uow, now.date(), self.config.partition_months_ahead)
+        return made, now
 
     def _audit_seal(self, _watermark: datetime | None, now: datetime) -> tuple[int, datetime]:
         if self.sealer is None:
             return 0, now
-        return self.sealer.run().sealed, now
+        report = self.sealer.run()
+        if report.stopped:
+            raise JobStopped(report.sealed)
+        return report.sealed, now
 
     def _in_batches(
         self,
@@ -307,6 +376,8 @@ class Jobs:
         last: tuple[Any, Any] | None = None
         first, second = order
         while True:
+            if self.should_stop():
+                raise JobStopped(done)
             page = statement
             if last is not None:
                 page = page.where(or_(first > last[0], (first == last[0]) & (second > last[1])))

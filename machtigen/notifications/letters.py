@@ -15,7 +15,7 @@ dies and a second that takes over produce one complete file, never two letters.
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -262,11 +262,13 @@ def write_pending_letters(
     *,
     batch_size: int = 100,
     lease: timedelta = timedelta(minutes=10),
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Claim pending letters, write their PDFs, mark them written; returns how many."""
+    """Claim pending letters, write their PDFs, mark them written; returns how many.
+    ``should_stop`` is asked between batches (a shutdown ends the run there)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = 0
-    while True:
+    while not should_stop():
         token = uuid.uuid4()
         now = clock.now()
         with uow() as session:
@@ -342,6 +344,7 @@ def write_pending_letters(
                         file=name,
                     )
                     written += 1
+    return written
 
 
 __all__ = [

@@ -7,6 +7,10 @@ claim token. A sender that dies anywhere leaves rows claimed until the lease run
 then another sender takes them again. The one case that sends twice — dead after the
 SMTP server accepted and before the outcome was recorded — sends the same Message-ID
 header again, so the receiving side recognises the duplicate.
+
+A shutdown (``stop`` set, on SIGTERM) lets the notification being sent finish and be
+recorded, and hands the rest of the claimed batch back at once (pending, claimable now, the
+attempt not counted), so no lease is left for another sender to wait out.
 """
 
 import asyncio
@@ -26,6 +30,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from machtigen import logs
 from machtigen.authz.actors import SystemActor
 from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
@@ -46,6 +51,7 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 """Opens one transaction: commits when the block ends, rolls back on an error."""
 
 CLAIMABLE = (NotificationStatus.PENDING, NotificationStatus.SENDING)
+log = logs.get_logger("machtigen.sender")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ class SendReport:
     letters: int = 0
     lost_claims: int = 0
     """Outcomes not recorded because the lease had run out and another sender took the row."""
+    released: int = 0
+    """Claimed but handed back unsent because of a shutdown."""
 
 
 def backoff_delay(attempts: int, base: float, cap: float, rng: random.Random) -> float:
@@ -123,8 +131,25 @@ class Sender:
     """Test hook: runs after the SMTP server accepted and before the outcome is recorded."""
     name: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:8]}")
 
-    async def run_once(self) -> SendReport:
+    async def run_once(self, stop: asyncio.Event | None = None) -> SendReport:
         """Claim one batch and deliver it; returns what happened."""
+        with logs.bound(request_id=logs.new_id(), sender=self.name):
+            report = await self._run_once(stop)
+            if report.claimed:
+                log.info(
+                    "batch delivered",
+                    claimed=report.claimed,
+                    sent=report.sent,
+                    retried=report.retried,
+                    bounced=report.bounced,
+                    failed=report.failed,
+                    letters=report.letters,
+                    released=report.released,
+                )
+                _count(report)
+            return report
+
+    async def _run_once(self, stop: asyncio.Event | None) -> SendReport:
         report = SendReport()
         token = uuid.uuid4()
         batch = self._claim(token)
@@ -133,7 +158,10 @@ class Sender:
             return report
         smtp: aiosmtplib.SMTP | None = None
         try:
-            for notification in batch:
+            for position, notification in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    report.released = self._release(batch[position:], token)
+                    break
                 try:
                     if smtp is None:
                         smtp = await self._connect()
@@ -155,7 +183,7 @@ class Sender:
         """Deliver until stopped; sleeps only when the outbox had nothing to claim."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            report = await self.run_once()
+            report = await self.run_once(stop)
             if report.claimed == 0:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
@@ -201,6 +229,26 @@ class Sender:
             for notification in claimed:
                 session.expunge(notification)
             return claimed
+
+    def _release(self, rest: Sequence[Notification], token: UUID) -> int:
+        """Hand claimed, unsent notifications back: claimable now, the attempt not counted."""
+        with self.uow() as session:
+            result = session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.id).in_([notification.id for notification in rest]),
+                    col(Notification.claim_token) == token,
+                    col(Notification.status) == NotificationStatus.SENDING,
+                )
+                .values(
+                    status=NotificationStatus.PENDING,
+                    available_at=self.clock.now(),
+                    claim_token=None,
+                    attempts=col(Notification.attempts) - 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def _finish(self, session: Session, notification: Notification, token: UUID, **values) -> bool:
         result = session.execute(
@@ -363,6 +411,15 @@ def lockable_ids(session: Session, due: Select[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return list(session.scalars(due))
     return due
+
+
+def _count(report: SendReport) -> None:
+    from machtigen.metrics import NOTIFICATIONS
+
+    for outcome in ("sent", "retried", "bounced", "failed", "released"):
+        value = getattr(report, outcome)
+        if value:
+            NOTIFICATIONS.labels(outcome=outcome).inc(value)
 
 
 async def _close(smtp: aiosmtplib.SMTP | None) -> None:

@@ -107,12 +107,26 @@ def test_a_replayed_assertion_is_refused(api, make_afnemer, clock):
 
 
 def test_a_jti_is_forgotten_only_after_the_assertion_expired(api, make_afnemer, clock, session):
+    from contextlib import contextmanager
+
+    from machtigen.retention import RetentionConfig, purge_expired
+
+    @contextmanager
+    def uow():
+        with session.begin_nested():
+            yield session
+
     client = make_afnemer()
     assertion = client.assertion(clock, jti="same-jti-123")
     assert api.post("/api/v1/oauth2/token", data=token_form(assertion)).status_code == 200
-    clock.advance(timedelta(minutes=10))
+    clock.advance(timedelta(minutes=1))
+    assert purge_expired(uow, clock.now(), RetentionConfig()).assertions == 0
+    assert session.get(UsedAssertion, (client.client_id, "same-jti-123")) is not None
+    clock.advance(timedelta(minutes=9))
     fresh = client.assertion(clock, jti="another-jti-456")
     assert api.post("/api/v1/oauth2/token", data=token_form(fresh)).status_code == 200
+    assert purge_expired(uow, clock.now(), RetentionConfig()).assertions == 1
+    session.expire_all()
     assert session.get(UsedAssertion, (client.client_id, "same-jti-123")) is None
     assert session.get(UsedAssertion, (client.client_id, "another-jti-456")) is not None
 

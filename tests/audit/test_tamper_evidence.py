@@ -162,8 +162,8 @@ def test_an_inserted_event_with_a_forged_seal_is_named(tampered):
         "INSERT INTO audit_event (seq, occurred_at, action, actor_kind, actor_id, actor_name,"
         " subject_person_id, detail) SELECT :seq, occurred_at, 'account.activated', actor_kind,"
         " actor_id, actor_name, subject_person_id, '{}' FROM audit_event WHERE seq = :top",
-        "INSERT INTO audit_seal (seq, leaf_index, origin_salt, leaf_hash)"
-        " SELECT :seq, :size, origin_salt, leaf_hash FROM audit_seal WHERE seq = :top",
+        "INSERT INTO audit_seal (seq, occurred_at, leaf_index, origin_salt, leaf_hash)"
+        " SELECT :seq, occurred_at, :size, origin_salt, leaf_hash FROM audit_seal WHERE seq = :top",
         seq=top + 1,
         top=top,
         size=size,
@@ -212,7 +212,9 @@ def test_the_command_exits_non_zero_and_names_the_event(tampered, monkeypatch):
         tampered, "UPDATE audit_event SET detail = '{\"on\": false}' WHERE seq = :seq", seq=seq
     )
     monkeypatch.setenv("MACHTIGEN_DATABASE_URL", tampered.url)
-    monkeypatch.setenv("MACHTIGEN_SIGNING_KEY_FILE", str(tampered.checkpoints.parent / "k.pem"))
+    monkeypatch.setenv(
+        "MACHTIGEN_AUDIT_CHECKPOINT_KEYS_FILE", str(tampered.checkpoints.parent / "none.json")
+    )
     jwks = tampered.checkpoints.parent / "jwks.json"
     jwks.write_text(json.dumps(tampered.key.jwks()))
     from machtigen.config import get_settings

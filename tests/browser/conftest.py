@@ -77,8 +77,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "MACHTIGEN_COOKIE_SECURE": "false",
             "MACHTIGEN_PUBLIC_URL": base,
             "MACHTIGEN_DEV_BROKER_KEY_FILE": str(folder / "dev-broker-key.pem"),
-            "MACHTIGEN_SIGNING_KEY_FILE": str(folder / "api-signing-key.pem"),
-            "MACHTIGEN_SECRET_KEY": "browser-test-secret",
             "MACHTIGEN_LETTERS_DIR": str(folder / "letters"),
         }
         log = folder / "server.log"

@@ -20,6 +20,7 @@ from machtigen.cli import main
 from machtigen.clients.keys import SigningKey
 from machtigen.context import Ctx, Origin
 from machtigen.identity.models import Person
+from machtigen.keys import AUDIT_CHECKPOINT, load_keyset
 from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.messages.models import Message
 from tests import factories as f
@@ -64,7 +65,8 @@ def representative_reads_the_letter(client, w: World) -> None:
 
 def seal(client, app_database, clock) -> SigningKey:
     settings = client.app.state.settings
-    key = SigningKey.from_file(settings.signing_key_file)
+    keyset = load_keyset(settings, AUDIT_CHECKPOINT)
+    key = SigningKey.from_key(keyset.signer(clock.now()))
     Sealer(app_database[0], key, clock, "http://testserver/audit", horizon_wait_seconds=5).run()
     return key
 
