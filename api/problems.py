@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
-from api.observability import REQUEST_ID_HEADER, request_id
+from api.observability import request_id
 from api.overload import Refusal, Refused, refuse
 from machtigen import logs
 from machtigen.errors import MachtigenError, NotFound
@@ -131,14 +131,10 @@ async def refused_input_problem(request: Request, error: Exception) -> JSONRespo
 
 
 async def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
-    """A 500, answered outside the other layers: it carries the request id header itself."""
+    """A 500: logged with its request id, which the front layer echoes in the header."""
     log_unexpected(request, error)
-    current = request_id()
     return problem(
-        500,
-        "Internal server error",
-        "Something went wrong on our side; nothing was changed.",
-        {REQUEST_ID_HEADER: current} if current else None,
+        500, "Internal server error", "Something went wrong on our side; nothing was changed."
     )
 
 

@@ -100,9 +100,10 @@ class Settings(BaseSettings):
     dev_broker_clients_file: str = "var/dev-broker-clients.json"
     """Relying parties registered at the development broker besides this service itself."""
     dev_client_key_file: str = "var/dev-client-key.pem"
+    """This service's own client key at the development broker (made on first start in
+    development only; a real broker's is named in the brokers file)."""
     dev_client_cert_file: str = "var/dev-client-cert.pem"
-    """This service's own client key and certificate at the development broker (made on first
-    start in development only; a real broker's are named in the brokers file)."""
+    """The certificate of ``dev_client_key_file``, registered at the development broker."""
     login_flow_seconds: int = 600
     """How long a login may take between leaving for the broker and coming back."""
     auth_rate_limit_per_ip: str = "60/minute"

@@ -13,6 +13,7 @@ from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.messages.models import MessageRead
 from tests import factories
 from tests.factories import T0
+from tests.responses import comparable
 
 
 def deliver(api, headers, person, key="k"):
@@ -101,7 +102,7 @@ def test_bola_statuses_and_messages_of_another_afnemer(api, session, make_afneme
     for message_id in (b_message, str(uuid4()), "00000000-0000-0000-0000-000000000000"):
         response = status(api, ha, message_id)
         assert response.status_code == 404, message_id
-        assert response.content == status(api, ha, str(uuid4())).content
+        assert comparable(response) == comparable(status(api, ha, str(uuid4())))
     assert status(api, ha, "not-a-uuid").status_code == 422
     # A replay of B's key by A is A's own delivery, never B's message.
     replay = api.post(

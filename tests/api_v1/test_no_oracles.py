@@ -10,9 +10,9 @@ from uuid import uuid4
 
 from tests import factories
 from tests.api_v1.test_bola_and_status import deliver
+from tests.responses import comparable
 
 KINDS = {"messageId": "message"}
-IGNORED_HEADERS = {"date"}
 
 
 def id_paths(document):
@@ -21,11 +21,6 @@ def id_paths(document):
             names = re.findall(r"{(\w+)}", path)
             if names:
                 yield method, path, names
-
-
-def comparable(response):
-    headers = {k: v for k, v in response.headers.items() if k not in IGNORED_HEADERS}
-    return response.status_code, headers, response.content
 
 
 def test_not_yours_is_byte_identical_to_does_not_exist(api, session, make_afnemer, login):

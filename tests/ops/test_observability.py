@@ -35,7 +35,7 @@ def lines(stream: io.StringIO) -> list[dict]:
 
 
 @pytest.fixture
-def client(database_url, clock):
+def client(database_url, engine, clock):
     app = create_app(Settings(database_url=database_url), clock=clock)
 
     @app.get("/boom-for-test")
