@@ -227,7 +227,7 @@ def test_production_refuses_letters_until_the_sender_is_set(
 
     koen = _koen(session, ctx_for, clock)
     letter = _unread_letter(session, ctx_for, clock, koen, organisation="RDW", service="APK")
-    unset = JobsConfig.from_settings(_settings(letters_dir=str(tmp_path)))
+    unset = JobsConfig.from_settings(_settings(environment="production", letters_dir=str(tmp_path)))
     [result] = Jobs(uow, clock, authz, unset).run(("write_letters",))
     assert result.ran and result.done == 0
     assert result.refused is not None and "MACHTIGEN_LETTER_SENDER_PHONE" in result.refused
@@ -236,6 +236,7 @@ def test_production_refuses_letters_until_the_sender_is_set(
 
     configured = JobsConfig.from_settings(
         _settings(
+            environment="production",
             letters_dir=str(tmp_path),
             letter_sender_address="Postbus 20011, 2500 EA Den Haag",
             letter_sender_phone="0800-0123",
