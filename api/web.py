@@ -152,7 +152,7 @@ def anonymous_ctx(request: Request, db: Session, actor: Any) -> Ctx:
     )
 
 
-PAGE_PREFIXES = ("/portal", "/auth/", "/dev-broker/")
+PAGE_PREFIXES = ("/portal", "/auth/", "/dev-broker/", "/help/")
 
 
 def is_page(request: Request) -> bool:

@@ -7,13 +7,14 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.portal import account, activity, caseload, home, mailbox, mandates, office
+from api.portal import account, activity, caseload, home, mailbox, mandates, office, public
 from api.portal.page import NotForUnmatched, StepUpNeeded
 from api.web import anonymous_ctx, language, render
 from machtigen.audit.service import record
 from machtigen.identity.loa import StepUpRequired
 
 ROUTERS = (
+    public.router,
     home.router,
     mailbox.router,
     account.router,

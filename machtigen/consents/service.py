@@ -10,7 +10,7 @@ from sqlmodel import col
 from machtigen.accounts.models import Account, AccountState
 from machtigen.accounts.service import afnemers_to_ask_about, get_account, mark_afnemers_reviewed
 from machtigen.afnemers.models import Afnemer
-from machtigen.afnemers.service import get_afnemer
+from machtigen.afnemers.service import can_concern, get_afnemer
 from machtigen.audit.service import record
 from machtigen.config import get_settings
 from machtigen.consents.errors import OptInNotApplicable
@@ -162,7 +162,8 @@ class ConsentChoice:
 
 
 def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
-    """Every afnemer with the person's choice; legally required ones cannot be unticked."""
+    """Every afnemer that can concern the person, or that they made a choice for; legally
+    required ones cannot be unticked. A municipality they do not live in is not offered."""
     get_account(ctx, person_id, "read")
     existing = {
         consent.afnemer_id: consent
@@ -170,8 +171,15 @@ def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
             select(Consent).where(col(Consent.person_id) == person_id)
         )
     }
+    person = ctx.session.get(Person, person_id)
+    offered = or_(
+        can_concern(person.municipality_code if person is not None else None),
+        col(Afnemer.id).in_(list(existing)),
+    )
     choices = []
-    for afnemer in ctx.session.scalars(select(Afnemer).order_by(col(Afnemer.name))):
+    for afnemer in ctx.session.scalars(
+        select(Afnemer).where(offered).order_by(col(Afnemer.name))
+    ):
         consent = existing.get(afnemer.id) or _new_consent(ctx, person_id, afnemer.id)
         pending = _untick_pending(consent, ctx.now)
         choices.append(
@@ -189,12 +197,19 @@ def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
 
 
 def apply_consent_choices(ctx: Ctx, person_id: UUID, ticked: set[UUID]) -> list[Consent]:
-    """The settings form: change exactly the afnemers whose tick differs from the last choice."""
+    """The settings form: change exactly the afnemers whose tick differs from the last choice.
+
+    The account holder saw the whole list: organisations that joined before now are no longer
+    new to them. A representative who may change only some ticks did not review it for them.
+    """
     changed = []
     for choice in consent_overview(ctx, person_id):
         wanted = choice.afnemer.id in ticked
         if choice.may_change and wanted != choice.chosen:
             changed.append(set_opt_in(ctx, person_id, choice.afnemer.id, wanted))
+    holder = ctx.is_allowed("manage_settings", get_account(ctx, person_id))
+    if holder and afnemers_to_ask_about(ctx, person_id):
+        mark_afnemers_reviewed(ctx, person_id)
     return changed
 
 
