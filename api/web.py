@@ -195,8 +195,18 @@ def _logged_in_chrome(request: Request) -> dict[str, Any]:
             return {}
         acting_for = db.get(Person, row.acting_for_person_id) if row.acting_for_person_id else None
         ctx = anonymous_ctx(request, db, actor)
-        chrome = {"portal": Portal(row, actor, ctx), "acting_for": acting_for}
+        portal = Portal(row, actor, ctx)
+        chrome = {"portal": portal, "acting_for": acting_for, **_page_frame(request, portal)}
     return chrome
+
+
+def _page_frame(request: Request, portal: Portal) -> dict[str, Any]:
+    """The menu and the acting-for banner's scope, as every portal page has them."""
+    from api.portal.page import frame  # the portal's pages build on this module
+
+    if isinstance(portal.actor, UnmatchedEidasActor):
+        return {}
+    return frame(request, portal)
 
 
 def install_page_handlers(app: Any) -> None:

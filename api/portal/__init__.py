@@ -8,10 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.portal import account, activity, caseload, home, mailbox, mandates, office, public
-from api.portal.page import NotForUnmatched, StepUpNeeded
-from api.web import anonymous_ctx, language, render
+from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded
+from api.web import Portal, anonymous_ctx, language, render
 from machtigen.audit.service import record
+from machtigen.identity import sessions
 from machtigen.identity.loa import StepUpRequired
+from machtigen.identity.models import PortalSession
+from machtigen.mandates.ended import why_acting_ended
 
 ROUTERS = (
     public.router,
@@ -47,6 +50,24 @@ def install_portal(app: FastAPI) -> None:
                 needed=error.step_up.needed,
             )
         return _step_up_page(request, error.step_up)
+
+    @app.exception_handler(ActingEnded)
+    def _acting_ended(request: Request, error: ActingEnded) -> Response:
+        """Stop acting for the person at once, audited with the reason, and say why."""
+        factory = request.app.state.session_factory
+        with factory() as db, db.begin():
+            ctx = anonymous_ctx(request, db, error.actor)
+            row = db.get(PortalSession, error.session_id)
+            because = why_acting_ended(ctx, error.person_id)
+            if row is not None and row.acting_for_person_id == error.person_id:
+                sessions.act_for(ctx, row, None, ended=because)
+            if row is None:
+                return RedirectResponse("/auth/login", status_code=303)
+            page = PortalPage(request, Portal(row, error.actor, ctx), language(request, row), None)
+            status = 200 if request.method in ("GET", "HEAD") else 409
+            return page.render(
+                "portal/acting_ended.html", status, person_name=error.person_name, because=because
+            )
 
     @app.exception_handler(StepUpRequired)
     async def _step_up(request: Request, error: StepUpRequired) -> Response:

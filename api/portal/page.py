@@ -46,7 +46,6 @@ NOTICES = frozenset(
         "revoked",
         "assigned",
         "unassigned",
-        "acting_ended",
     }
 )
 
@@ -59,6 +58,19 @@ class StepUpNeeded(Exception):
         self.step_up = step_up
         self.actor = portal.actor
         self.person_id = portal.session.person_id
+        """Read now: the request's session is rolled back before the handler runs."""
+
+
+class ActingEnded(Exception):
+    """The person the actor was acting for may no longer be acted for: the acting-for ends
+    (in a transaction of its own) and the actor is told why, on a page with their own menu."""
+
+    def __init__(self, portal: Portal, person: Person) -> None:
+        super().__init__("acting for ended")
+        self.session_id = portal.session.id
+        self.actor = portal.actor
+        self.person_id = person.id
+        self.person_name = person.full_name
         """Read now: the request's session is rolled back before the handler runs."""
 
 
@@ -152,15 +164,30 @@ def portal_page(request: Request, portal: PortalDep) -> PortalPage:
     acting_for = None
     if portal.session.acting_for_person_id is not None:
         person = portal.ctx.session.get(Person, portal.session.acting_for_person_id)
-        if person is not None and portal.ctx.is_allowed("act_for", person):
-            acting_for = person
+        if person is None or not portal.ctx.is_allowed("act_for", person):
+            if person is None:
+                sessions.act_for(portal.ctx, portal.session, None)
+            else:
+                raise ActingEnded(portal, person)
         else:
-            sessions.act_for(portal.ctx, portal.session, None)
-            notices.append("acting_ended")
+            acting_for = person
     return PortalPage(request, portal, lang, acting_for, notices)
 
 
 PageDep = Annotated[PortalPage, Depends(portal_page)]
+
+
+def frame(request: Request, portal: Portal) -> dict[str, Any]:
+    """The menu (and what the banner says) for a page rendered outside ``PortalPage``: an
+    error page keeps them. Whom the actor acts for is re-checked as on every page."""
+    acting_for = None
+    person_id = portal.session.acting_for_person_id
+    if person_id is not None:
+        person = portal.ctx.session.get(Person, person_id)
+        if person is not None and portal.ctx.is_allowed("act_for", person):
+            acting_for = person
+    page = PortalPage(request, portal, language(request, portal.session), acting_for)
+    return {"nav": navigation(page), "acting_for": acting_for}
 
 
 def navigation(page: PortalPage) -> list[NavItem]:

@@ -93,8 +93,13 @@ def close_session(ctx: Ctx, portal: PortalSession) -> None:
     )
 
 
-def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:
-    """Switch whom the representative acts for (``None``: themselves); the policy decides."""
+def act_for(
+    ctx: Ctx, portal: PortalSession, person_id: UUID | None, *, ended: str | None = None
+) -> None:
+    """Switch whom the representative acts for (``None``: themselves); the policy decides.
+
+    ``ended``: acting stopped because the actor may no longer act for the person (why).
+    """
     if person_id is not None:
         person = ctx.session.get(Person, person_id)
         if person is None:
@@ -111,6 +116,7 @@ def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:
         object_id=portal.id,
         acting_for=person_id,
         previous=previous,
+        **({"ended": ended} if ended else {}),
     )
 
 
