@@ -20,6 +20,7 @@ from machtigen.context import Ctx
 from machtigen.identity import sessions
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import OfficeStaff, Person
+from machtigen.mandates.scope import Representation, representation_of
 from machtigen.messages.service import unread_count
 
 NOTICES = frozenset(
@@ -136,6 +137,12 @@ class PortalPage:
         except StepUpRequired as step_up:
             raise StepUpNeeded(step_up, self.portal) from step_up
 
+    def representation(self) -> Representation | None:
+        """On what basis, and for what, the actor acts for the person shown (None: own)."""
+        if self.acting_for is None:
+            return None
+        return representation_of(self.ctx, self.acting_for.id)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return render(
             self.request,
@@ -146,6 +153,7 @@ class PortalPage:
             page=self,
             acting_for=self.acting_for,
             nav=navigation(self),
+            scope_lines=scope_lines(self.representation(), self.t),
             notices=self.notices,
             **context,
         )
@@ -187,7 +195,38 @@ def frame(request: Request, portal: Portal) -> dict[str, Any]:
         if person is not None and portal.ctx.is_allowed("act_for", person):
             acting_for = person
     page = PortalPage(request, portal, language(request, portal.session), acting_for)
-    return {"nav": navigation(page), "acting_for": acting_for}
+    return {
+        "nav": navigation(page),
+        "acting_for": acting_for,
+        "scope_lines": scope_lines(page.representation(), page.t),
+    }
+
+
+def scope_lines(representation: Representation | None, t: dict[str, str]) -> list[str]:
+    """What the banner says the actor may do for the person: one line per basis."""
+    if representation is None:
+        return []
+    lines = []
+    for measure in representation.measures:
+        kind = t.get(f"kind_{measure.kind}", measure.kind)
+        if measure.full:
+            lines.append(t["scope_full"] % kind)
+        else:
+            about = [t[f"category_{category}"] for category in measure.categories]
+            lines.append(t["scope_categories"] % (kind, t["and_join"].join(about)))
+    for mandate in representation.mandates:
+        grants = [
+            f"{grant.afnemer} – {grant.service} ("
+            + ", ".join(t[f"action_{action}"] for action in grant.actions)
+            + ")"
+            for grant in mandate.grants
+        ]
+        lines.append(t["scope_mandate"] % "; ".join(grants) if grants else t["scope_mandate_none"])
+    personal = any(m.personal_data for m in representation.measures) or any(
+        m.personal_data for m in representation.mandates
+    )
+    lines.append(t["scope_personal_yes"] if personal else t["scope_personal_no"])
+    return lines
 
 
 def navigation(page: PortalPage) -> list[NavItem]:

@@ -108,3 +108,35 @@ def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afneme
     ticked = consents.answer_new_afnemers(ctx, person.id, {late.id, tax.id})
     assert [c.afnemer_id for c in ticked] == [late.id]
     assert by_name(consents.consent_overview(ctx, person.id))["D CAK"].digital_now
+
+
+def test_a_representative_ticks_an_organisation_only_when_all_its_services_are_in_scope(
+    session, ctx_for, clock
+):
+    """Issue 15: Piet (beschermingsbewind, financial) may not decide about the municipality's
+    post, which includes Wmo care; he sees the tick read-only, and why."""
+    town = f.afnemer(session, name="Gemeente Utrecht")
+    f.service(session, town, ServiceCategory.FINANCIAL)
+    wmo = f.service(session, town, ServiceCategory.PERSONAL_CARE)
+    water = f.afnemer(session, name="Waterschap")
+    f.service(session, water, ServiceCategory.FINANCIAL)
+    anna = f.person(session)
+    office = f.office(session)
+    f.measure(session, anna, MeasureKind.BESCHERMINGSBEWIND, office=office)
+    piet = ctx_for(staff_actor(session, f.staff(session, office), clock.now(), loa="EH3"))
+    choices = by_name(consents.consent_overview(piet, anna.id))
+    assert not choices["Gemeente Utrecht"].may_change
+    assert choices["Gemeente Utrecht"].outside_scope == (wmo.name,)
+    assert choices["Waterschap"].may_change and choices["Waterschap"].outside_scope == ()
+    consents.apply_consent_choices(piet, anna.id, {town.id, water.id})
+    after = by_name(consents.consent_overview(piet, anna.id))
+    assert not after["Gemeente Utrecht"].chosen, "the form cannot tick what is read-only"
+    assert after["Waterschap"].chosen
+    with pytest.raises(NotFound):  # the policy lets him neither change nor see that choice
+        consents.set_opt_in(piet, anna.id, town.id, True)
+    curator = f.person(session)
+    f.measure(session, anna, MeasureKind.CURATELE, person=curator)
+    full = by_name(
+        consents.consent_overview(ctx_for(PersonActor(curator.id, clock.now())), anna.id)
+    )
+    assert full["Gemeente Utrecht"].may_change
