@@ -88,14 +88,16 @@ def add_afnemer(
 
     afnemer_id = _run(
         operator,
-        lambda ctx: register_afnemer(
-            ctx,
-            oin=oin,
-            name=name,
-            legally_required_digital=legally_required_digital,
-            read_state_legal_basis=read_state_legal_basis,
-            municipalities=municipalities,
-        ).id,
+        lambda ctx: (
+            register_afnemer(
+                ctx,
+                oin=oin,
+                name=name,
+                legally_required_digital=legally_required_digital,
+                read_state_legal_basis=read_state_legal_basis,
+                municipalities=municipalities,
+            ).id
+        ),
     )
     click.echo(f"afnemer {oin} registered ({afnemer_id})")
 

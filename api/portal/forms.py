@@ -28,7 +28,7 @@ def parse_uuid(value: str | None) -> UUID | None:
 
 
 def parse_date(value: str | None) -> date | None:
-    """2026-12-31 (a date picker) or 31-12-2026 / 31/12/2026 (typed the Dutch way)."""
+    """31-12-2026 (typed the Dutch way, as the fields ask), 31/12/2026, or 2026-12-31."""
     text = (value or "").strip()
     for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
         try:
@@ -61,17 +61,28 @@ class MandateForm:
     valid_until: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
-    def scope_items(self) -> tuple[ScopeItem, ...]:
+    def scope_items(
+        self, services_of: dict[UUID, list[UUID]] | None = None
+    ) -> tuple[ScopeItem, ...]:
+        """``<service>:<action>`` per ticked box; ``all:<afnemer>:<action>`` ("alle diensten
+        van deze organisatie") stands for that action at each of the afnemer's services."""
         items = []
         for value in self.scope:
-            service_text, _, action_text = value.partition(":")
-            service_id = parse_uuid(service_text)
-            if service_id is None or action_text not in SCOPE_ACTIONS:
+            head, _, action_text = value.rpartition(":")
+            if action_text not in SCOPE_ACTIONS:
                 continue
-            items.append(ScopeItem(MandateAction(action_text), service_id))
+            action = MandateAction(action_text)
+            if head.startswith("all:"):
+                afnemer_id = parse_uuid(head.removeprefix("all:"))
+                for service_id in (services_of or {}).get(afnemer_id or UUID(int=0), []):
+                    items.append(ScopeItem(action, service_id))
+                continue
+            single = parse_uuid(head)
+            if single is not None:
+                items.append(ScopeItem(action, single))
         if self.personal_data:
             items.append(ScopeItem(MandateAction.READ_PERSONAL_DATA))
-        return tuple(items)
+        return tuple(dict.fromkeys(items))
 
     def validity(self, now: datetime) -> tuple[datetime, datetime] | None:
         start, end = parse_date(self.valid_from), parse_date(self.valid_until)
@@ -80,7 +91,14 @@ class MandateForm:
         starts = max(now, start_of_day(start))
         return starts, start_of_day(end + timedelta(days=1))
 
-    def check(self, t: dict[str, str], now: datetime, *, offices_allowed: bool) -> None:
+    def check(
+        self,
+        t: dict[str, str],
+        now: datetime,
+        *,
+        offices_allowed: bool,
+        services_of: dict[UUID, list[UUID]] | None = None,
+    ) -> None:
         """Fill ``errors`` for what is missing or unreadable; the domain judges the rest."""
         if self.party == "office" and offices_allowed:
             if not self.kvk.strip():
@@ -91,7 +109,7 @@ class MandateForm:
                 self.errors["bsn"] = t["error_bsn_missing"]
             if parse_date(self.birth_date) is None:
                 self.errors["birth_date"] = t["error_birth_date"]
-        if not self.scope_items():
+        if not self.scope_items(services_of):
             self.errors["scope"] = t["error_scope_missing"]
         start, end = parse_date(self.valid_from), parse_date(self.valid_until)
         if start is None:
@@ -104,6 +122,11 @@ class MandateForm:
             self.errors["valid_until"] = t["error_until_past"]
 
 
+def typed(day: date) -> str:
+    """A date as people type it (dd-mm-jjjj), the way the form's fields show it."""
+    return f"{day:%d-%m-%Y}"
+
+
 def default_validity(now: datetime) -> tuple[str, str]:
     today = now.astimezone(AMSTERDAM).date()
-    return today.isoformat(), (today + timedelta(days=365)).isoformat()
+    return typed(today), typed(today + timedelta(days=365))
