@@ -1,5 +1,8 @@
 """Static files: the portal's own stylesheet, and NL Design System CSS straight from npm.
 
+The national look: the Rijkshuisstijl theme of NL Design System (its components and design
+tokens) with the theme's font, Fira Sans.
+
 ``npm ci`` (run by ``make install``) puts the packages in ``node_modules``; they are served
 from there, never copied by hand. Only the folders the pages link to are mounted.
 """
@@ -12,9 +15,12 @@ from fastapi.staticfiles import StaticFiles
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 MOUNTS = {
-    "/assets/nlds/components": NODE_MODULES / "@utrecht" / "component-library-css" / "dist",
-    "/assets/nlds/tokens": NODE_MODULES / "@utrecht" / "design-tokens" / "dist",
-    "/assets/fonts/noto-sans": NODE_MODULES / "@fontsource-variable" / "noto-sans",
+    "/assets/nlds/components": NODE_MODULES
+    / "@rijkshuisstijl-community"
+    / "components-css"
+    / "dist",
+    "/assets/nlds/tokens": NODE_MODULES / "@rijkshuisstijl-community" / "design-tokens" / "dist",
+    "/assets/fonts/fira-sans": NODE_MODULES / "@fontsource" / "fira-sans",
     "/assets/portal": Path(__file__).resolve().parent / "static",
 }
 

@@ -172,13 +172,13 @@ def error_page(
     request: Request, status_code: int, message: str, title: str | None = None
 ) -> Response:
     """A readable refusal; a logged-in user keeps the header and the "acting for" banner."""
-    chrome = _logged_in_chrome(request)
+    chrome = logged_in_chrome(request)
     portal = chrome.get("portal")
     lang = language(request, portal.session if portal else None)
     return render(request, "error.html", lang, status_code, message=message, title=title, **chrome)
 
 
-def _logged_in_chrome(request: Request) -> dict[str, Any]:
+def logged_in_chrome(request: Request) -> dict[str, Any]:
     """Who is logged in and whom they act for, read (never written) in a separate session.
 
     The failed request's own transaction is rolled back; this only shows the page's frame.

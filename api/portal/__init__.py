@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.portal import account, activity, caseload, home, mailbox, mandates, office, public
 from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded
-from api.web import Portal, anonymous_ctx, language, render
+from api.web import Portal, anonymous_ctx, language, logged_in_chrome, render
 from machtigen.audit.service import record
 from machtigen.identity import sessions
 from machtigen.identity.loa import StepUpRequired
@@ -75,5 +75,10 @@ def install_portal(app: FastAPI) -> None:
 
 
 def _step_up_page(request: Request, step_up: StepUpRequired) -> Response:
-    lang = language(request)
-    return render(request, "step_up.html", lang, 403, step_up=step_up, means=step_up.means)
+    """Like every refusal, with the header, the menu and whom the actor acts for."""
+    chrome = logged_in_chrome(request)
+    portal = chrome.get("portal")
+    lang = language(request, portal.session if portal else None)
+    return render(
+        request, "step_up.html", lang, 403, step_up=step_up, means=step_up.means, **chrome
+    )

@@ -78,7 +78,7 @@ def test_the_person_reads_what_their_representative_did_in_dutch_and_english(cli
     page = client.get("/portal/activity")
     assert page.status_code == 200
     html = page.text
-    assert '<h1 class="utrecht-heading-1">Wat is er gebeurd op mijn account?</h1>' in html
+    assert ">Wat is er gebeurd op mijn account?</h1>" in html
     rep = w.representative.full_name
     assert f"opende {rep} een bericht van Belastingdienst" in html
     assert f"begon {rep} namens u te handelen" in html

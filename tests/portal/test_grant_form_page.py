@@ -48,7 +48,7 @@ def test_dates_are_text_fields_and_services_are_grouped_per_organisation(client,
         field = re.search(rf'<input[^>]*id="{name}"[^>]*>', html).group(0)
         assert 'type="text"' in field and 'inputmode="numeric"' in field
     assert re.search(r'id="valid_from"[^>]*value="23-11-2026"', html)
-    assert "Dag-maand-jaar, bijvoorbeeld 21-03-1955." in html
+    assert 'Dag-maand-jaar, bijvoorbeeld <span class="portal-nowrap">21-03-1955</span>.' in html
     legends = re.findall(r"<legend[^>]*>([^<]*)</legend>", html)
     assert "Gemeente Utrecht" in legends and "RDW" in legends
     assert legends.count("Alle diensten van deze organisatie") == legends.count(

@@ -61,8 +61,8 @@ def test_settings_are_worded_for_him_and_read_only_outside_his_scope(client, db)
     )
     assert town and "disabled" in town.group(0)
     assert (
-        "Alleen bekijken: Gemeente Utrecht stuurt ook post over Wmo-ondersteuning, en die valt"
-        " buiten uw vertegenwoordiging." in page
+        "Alleen bekijken: de post van Gemeente Utrecht over Wmo-ondersteuning valt buiten uw"
+        " vertegenwoordiging." in page
     )
     water = re.search(
         r'<input[^>]*id="afnemer-[^"]*"[^>]*>\s*</div>\s*<div[^>]*><label[^>]*>Waterschap', page
