@@ -84,8 +84,8 @@ ACTING_ENDED = {
         "the court measure had ended",
     ),
     "unassigned": (
-        "het kantoor had deze cliënt aan een andere medewerker toegewezen",
-        "the office had assigned this client to another employee",
+        "de toewijzing binnen het kantoor was opgeheven",
+        "the assignment within the office had ended",
     ),
 }
 DENIED = {
