@@ -297,12 +297,7 @@ Phrase = Callable[[Words], Clause]
 
 
 def _login(w: Words) -> Clause:
-    return w.said(
-        "logde",
-        f"in {_origin(w, 'met', 'vanaf adres')}",
-        "logged",
-        f"in {_origin(w, 'with', 'from address')}",
-    )
+    return w.said("logde", f"in {_origin(w)}", "logged", f"in {_origin(w)}")
 
 
 def _level(w: Words) -> str:
@@ -313,15 +308,15 @@ def _level(w: Words) -> str:
     return label
 
 
-def _origin(w: Words, with_word: str, from_words: str) -> str:
+def _origin(w: Words, separator: str = " ") -> str:
     """ "met DigiD (niveau midden) vanaf adres 192.0.2.10": how and from where."""
     means = MEANS.get(w.entry.means or "", w.entry.means or "?")
     level = _level(w)
-    text = f"{with_word} {means}"
+    text = f"{w.t('met', 'with')} {means}"
     if level:
         text += f" ({w.t('niveau', 'level')} {level})"
     if w.entry.ip:
-        text += f" {from_words} {w.entry.ip}"
+        text += f"{separator}{w.t('vanaf adres', 'from address')} {w.entry.ip}"
     return text
 
 
@@ -331,10 +326,7 @@ def _origin_sentence(w: Words) -> str:
         return ""
     subject = w.actor[:1].upper() + w.actor[1:]
     verb = w.t("was", "were" if w.actor_is_reader else "was")
-    how = _origin(w, w.t("met", "with"), w.t("vanaf adres", "from address")).replace(
-        w.t(" vanaf", " from"), w.t(", vanaf", ", from"), 1
-    )
-    return f"{subject} {verb} {w.t('ingelogd', 'logged in')} {how}."
+    return f"{subject} {verb} {w.t('ingelogd', 'logged in')} {_origin(w, ', ')}."
 
 
 def _acting_for(w: Words) -> Clause:
