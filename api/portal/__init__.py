@@ -66,7 +66,11 @@ def install_portal(app: FastAPI) -> None:
             page = PortalPage(request, Portal(row, error.actor, ctx), language(request, row), None)
             status = 200 if request.method in ("GET", "HEAD") else 409
             return page.render(
-                "portal/acting_ended.html", status, person_name=error.person_name, because=because
+                "portal/acting_ended.html",
+                status,
+                person_name=error.person_name,
+                because=because,
+                not_done=status == 409,
             )
 
     @app.exception_handler(StepUpRequired)

@@ -68,6 +68,7 @@ def test_a_revoked_mandate_ends_acting_for_at_once_and_says_who_revoked_it(clien
     assert page.status_code == 200
     assert "U handelt niet meer namens Koen de Vries" in page.text
     assert "Koen de Vries heeft de machtiging ingetrokken." in page.text
+    assert "niet uitgevoerd" not in page.text, "nothing was asked but a page"
     assert "U handelt namens" not in page.text, "no banner"
     assert 'href="/portal/mandates"' in page.text, "her own menu"
     assert subject not in page.text
@@ -95,6 +96,7 @@ def test_a_form_sent_after_the_end_changes_nothing_and_is_a_conflict(client, db,
     )
     assert answer.status_code == 409
     assert "De machtiging voor Koen de Vries is van uw kant beëindigd." in answer.text
+    assert "Wat u net deed, is niet uitgevoerd." in answer.text
     db.expire_all()
     assert db.get(Message, message.id).archived_at is None
     db.rollback()
