@@ -29,6 +29,9 @@ run: export MACHTIGEN_ENVIRONMENT ?= development
 run: install
 	$(BIN)/machtigen migrate
 	$(BIN)/machtigen demo-data
+	@echo
+	@echo "  Open http://127.0.0.1:8000/ in your browser (the demo people log in there; Ctrl+C stops)."
+	@echo
 	$(BIN)/machtigen serve --host 127.0.0.1 --port 8000
 
 ## test: the whole suite, browser tests included (MACHTIGEN_TEST_DATABASE_URL picks PostgreSQL; default SQLite)

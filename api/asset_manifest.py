@@ -6,12 +6,19 @@ Plain data, no imports: ``setup.py`` reads it too, to copy exactly these files o
 """
 
 NPM_ASSETS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("/assets/nlds/components", "@utrecht/component-library-css", "dist", ("index.css",)),
-    ("/assets/nlds/tokens", "@utrecht/design-tokens", "dist", ("index.css",)),
+    ("/assets/nlds/components", "@rijkshuisstijl-community/components-css", "dist", ("index.css",)),
+    ("/assets/nlds/tokens", "@rijkshuisstijl-community/design-tokens", "dist", ("index.css",)),
     (
-        "/assets/fonts/noto-sans",
-        "@fontsource-variable/noto-sans",
+        "/assets/fonts/fira-sans",
+        "@fontsource/fira-sans",
         "",
-        ("index.css", "files/*-wght-normal.woff2"),
+        (
+            "400.css",
+            "600.css",
+            "700.css",
+            "files/fira-sans-*-400-normal.woff*",
+            "files/fira-sans-*-600-normal.woff*",
+            "files/fira-sans-*-700-normal.woff*",
+        ),
     ),
 )

@@ -1,5 +1,8 @@
 """Static files: the portal's own stylesheet, and NL Design System CSS from npm.
 
+The national look: the Rijkshuisstijl theme of NL Design System (its components and design
+tokens) with the theme's font, Fira Sans.
+
 In a source tree ``npm ci`` (``make install``) puts the packages in ``node_modules`` and
 they are served from there; a wheel carries copies of exactly the files
 ``api/asset_manifest.py`` names, in ``api/_assets`` (copied by ``setup.py`` at build time).

@@ -154,7 +154,7 @@ def anonymous_ctx(request: Request, db: Session, actor: Any) -> Ctx:
     )
 
 
-PAGE_PREFIXES = ("/portal", "/auth/", "/dev-broker/")
+PAGE_PREFIXES = ("/portal", "/auth/", "/dev-broker/", "/help/")
 
 
 def is_page(request: Request) -> bool:
@@ -181,7 +181,7 @@ def error_page(
 
     ``fields`` names the form fields or query parameters that could not be used.
     """
-    chrome = _logged_in_chrome(request)
+    chrome = logged_in_chrome(request)
     portal = chrome.get("portal")
     lang = language(request, portal.session if portal else None)
     return render(
@@ -221,7 +221,7 @@ def database_unavailable_page(request: Request) -> Response:
     return response
 
 
-def _logged_in_chrome(request: Request) -> dict[str, Any]:
+def logged_in_chrome(request: Request) -> dict[str, Any]:
     """Who is logged in and whom they act for, read (never written) in a separate session.
 
     The failed request's own transaction is rolled back; this only shows the page's frame.
@@ -238,8 +238,18 @@ def _logged_in_chrome(request: Request) -> dict[str, Any]:
             return {}
         acting_for = db.get(Person, row.acting_for_person_id) if row.acting_for_person_id else None
         ctx = anonymous_ctx(request, db, actor)
-        chrome = {"portal": Portal(row, actor, ctx), "acting_for": acting_for}
+        portal = Portal(row, actor, ctx)
+        chrome = {"portal": portal, "acting_for": acting_for, **_page_frame(request, portal)}
     return chrome
+
+
+def _page_frame(request: Request, portal: Portal) -> dict[str, Any]:
+    """The menu and the acting-for banner's scope, as every portal page has them."""
+    from api.portal.page import frame  # the portal's pages build on this module
+
+    if isinstance(portal.actor, UnmatchedEidasActor):
+        return {}
+    return frame(request, portal)
 
 
 def install_page_handlers(app: Any) -> None:

@@ -69,11 +69,36 @@ def afnemers() -> None:
 @click.option("--name", required=True)
 @click.option("--legally-required-digital", is_flag=True, help="A law lets it send digitally.")
 @click.option("--read-state-legal-basis", is_flag=True, help="A law lets it see read state.")
-def add_afnemer(operator: str, oin: str, name: str, **flags: bool) -> None:
+@click.option(
+    "--municipality",
+    "municipalities",
+    multiple=True,
+    help="Only for a local task: a municipality it serves (CBS code, e.g. 0344); repeatable.",
+)
+def add_afnemer(
+    operator: str,
+    oin: str,
+    name: str,
+    legally_required_digital: bool,
+    read_state_legal_basis: bool,
+    municipalities: tuple[str, ...],
+) -> None:
     """Register an afnemer."""
     from machtigen.afnemers.service import register_afnemer
 
-    afnemer_id = _run(operator, lambda ctx: register_afnemer(ctx, oin=oin, name=name, **flags).id)
+    afnemer_id = _run(
+        operator,
+        lambda ctx: (
+            register_afnemer(
+                ctx,
+                oin=oin,
+                name=name,
+                legally_required_digital=legally_required_digital,
+                read_state_legal_basis=read_state_legal_basis,
+                municipalities=municipalities,
+            ).id
+        ),
+    )
     click.echo(f"afnemer {oin} registered ({afnemer_id})")
 
 

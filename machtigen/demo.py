@@ -131,7 +131,11 @@ def load_demo_data(session: Session, authz: Authorizer, now: datetime) -> bool:
 def _afnemers(story: _Story) -> dict[str, Service]:
     joined = datetime(2012, 1, 1, tzinfo=UTC)
     ops = story.operator(joined)
-    catalogue = [
+    utrecht_area = ("0344",)
+    water_board_area = ("0344", "0353", "0356", "0321", "0312", "0335")
+    catalogue: list[
+        tuple[str, str, bool, list[tuple[str, str, ServiceCategory]], tuple[str, ...]]
+    ] = [
         (
             "00000001003214345000",
             "Belastingdienst",
@@ -140,10 +144,23 @@ def _afnemers(story: _Story) -> dict[str, Service]:
                 ("inkomstenbelasting", "Inkomstenbelasting", ServiceCategory.FINANCIAL),
                 ("toeslagen", "Toeslagen", ServiceCategory.FINANCIAL),
             ],
+            (),
         ),
-        ("00000001804770694000", "RDW", False, [("apk", "APK-herinnering", ServiceCategory.OTHER)]),
-        ("00000001810220350000", "UWV", False, [("ww", "WW-uitkering", ServiceCategory.FINANCIAL)]),
-        ("00000001834208653000", "SVB", False, [("aow", "AOW", ServiceCategory.FINANCIAL)]),
+        (
+            "00000001804770694000",
+            "RDW",
+            False,
+            [("apk", "APK-herinnering", ServiceCategory.OTHER)],
+            (),
+        ),
+        (
+            "00000001810220350000",
+            "UWV",
+            False,
+            [("ww", "WW-uitkering", ServiceCategory.FINANCIAL)],
+            (),
+        ),
+        ("00000001834208653000", "SVB", False, [("aow", "AOW", ServiceCategory.FINANCIAL)], ()),
         (
             "00000001002220647000",
             "Gemeente Utrecht",
@@ -152,6 +169,7 @@ def _afnemers(story: _Story) -> dict[str, Service]:
                 ("belastingen", "Gemeentelijke belastingen", ServiceCategory.FINANCIAL),
                 ("wmo", "Wmo-ondersteuning", ServiceCategory.PERSONAL_CARE),
             ],
+            utrecht_area,
         ),
         (
             "00000001821002193000",
@@ -160,18 +178,24 @@ def _afnemers(story: _Story) -> dict[str, Service]:
             [
                 ("waterschapsbelasting", "Waterschapsbelasting", ServiceCategory.FINANCIAL),
             ],
+            water_board_area,
         ),
         (
             "00000001820849184000",
             "Pensioenfonds ABP",
             False,
             [("pensioen", "Pensioen", ServiceCategory.FINANCIAL)],
+            (),
         ),
     ]
     services: dict[str, Service] = {}
-    for oin, name, legally_required, offered in catalogue:
+    for oin, name, legally_required, offered, area in catalogue:
         afnemer = afnemers.register_afnemer(
-            ops, oin=oin, name=name, legally_required_digital=legally_required
+            ops,
+            oin=oin,
+            name=name,
+            legally_required_digital=legally_required,
+            municipalities=area,
         )
         for code, service_name, category in offered:
             services[f"{name}:{code}"] = afnemers.add_service(
@@ -189,10 +213,20 @@ def _afnemers(story: _Story) -> dict[str, Service]:
     return services
 
 
+REGISTERED = datetime(2012, 1, 2, tzinfo=UTC)
+"""When the demo's people were registered (their casco accounts made): before every story."""
+
+
 def _person(
-    story: _Story, bsn: str, given: str, family: str, born: date, **extra: object
+    story: _Story,
+    bsn: str,
+    given: str,
+    family: str,
+    born: date,
+    registered: datetime = REGISTERED,
+    **extra: object,
 ) -> Person:
-    ctx = story.operator(datetime(2017, 1, 1, tzinfo=UTC))
+    ctx = story.operator(registered)
     return identity.register_person(
         ctx,
         bsn=bsn,
@@ -240,6 +274,7 @@ def _koen(story: _Story, services: dict[str, Service]) -> None:
         "de Vries",
         date(1968, 4, 12),
         postal_address="Dorpsstraat 1, 3511 AA Utrecht",
+        municipality_code="0344",
     )
     activated = datetime(2019, 3, 4, 19, 30, tzinfo=UTC)
     accounts.activate(story.person(koen, activated), koen.id, explanation_confirmed=True)
@@ -263,6 +298,7 @@ def _corry(story: _Story, services: dict[str, Service]) -> None:
         "Jansen",
         date(1951, 9, 30),
         postal_address="Kerkweg 12, 3581 BB Utrecht",
+        municipality_code="0344",
     )
     clicked = datetime(2015, 11, 15, 14, 2, tzinfo=UTC)
     ctx = story.person(corry, clicked)
@@ -308,6 +344,7 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
             family,
             date(1950 + index * 3, 1 + index, 10),
             postal_address=f"Laan {index + 1}, Utrecht",
+            municipality_code="0344",
         )
         clients.append(client)
         accounts.activate(
@@ -358,8 +395,25 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
 
 
 def _monique(story: _Story, services: dict[str, Service]) -> None:
-    monique = _person(story, MONIQUE_BSN, "Monique", "Peters", date(1970, 6, 1))
-    sanne = _person(story, SANNE_BSN, "Sanne", "Peters", date(2002, 8, 15))
+    monique = _person(
+        story,
+        MONIQUE_BSN,
+        "Monique",
+        "Peters",
+        date(1970, 6, 1),
+        postal_address="Stationsplein 3, 3818 LE Amersfoort",
+        municipality_code="0307",
+    )
+    sanne = _person(
+        story,
+        SANNE_BSN,
+        "Sanne",
+        "Peters",
+        date(2002, 8, 15),
+        registered=datetime(2016, 8, 15, tzinfo=UTC),  # her fourteenth birthday
+        postal_address="Stationsplein 3, 3818 LE Amersfoort",
+        municipality_code="0307",
+    )
     accounts.activate(
         story.person(sanne, datetime(2021, 1, 1, tzinfo=UTC)), sanne.id, explanation_confirmed=True
     )

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from machtigen.accounts.models import Account, Folder
-from machtigen.afnemers.models import Afnemer, Service
+from machtigen.afnemers.models import Afnemer, AfnemerArea, Service
 from machtigen.audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditTreeNode
 from machtigen.clients.models import ApiClient, UsedAssertion
 from machtigen.consents.models import Consent
@@ -33,6 +33,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Account",
     "Afnemer",
+    "AfnemerArea",
     "AfnemerEvent",
     "ApiClient",
     "AuditCheckpoint",

@@ -130,17 +130,24 @@ has_permission(actor: Actor, "share_read_state", consent: Consent) if
 
 has_permission(actor: PersonActor, "change", consent: Consent) if
   consent.person_id = actor.person_id;
-has_permission(actor: Actor, "change", consent: Consent) if
+# A representative changes an organisation's tick only when every one of its services lies
+# within their scope: one tick decides about all of that organisation's post, and they must
+# not decide about post they may not see (a municipality also sends Wmo care post to someone
+# whose bewind is financial). Each service is covered by a scope row for "manage_consents" or
+# by a measure that covers its category; an organisation without services is nobody's to tick.
+consent_service_within(actor, consent: Consent, service: Service) if
   scope in consent.mandate_scopes and
   scope.action = "manage_consents" and
-  scope.service_id != nil and
-  service = scope.service and
-  service.afnemer_id = consent.afnemer_id and
+  scope.service_id = service.id and
   acts_by_scope(actor, scope, consent);
-has_permission(actor: Actor, "change", consent: Consent) if
+consent_service_within(actor, consent: Consent, service: Service) if
   measure in consent.measures and
-  service in consent.afnemer_services and
   acts_with_cover(actor, measure, service.category, consent);
+
+has_permission(actor: Actor, "change", consent: Consent) if
+  _any in consent.afnemer_services and
+  forall(service in consent.afnemer_services,
+         consent_service_within(actor, consent, service));
 has_permission(actor: Actor, "see", consent: Consent) if
   has_permission(actor, "change", consent);
 has_permission(actor: Actor, "see", consent: Consent) if

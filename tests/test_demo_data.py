@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from machtigen import demo
+from machtigen.accounts import service as accounts
 from machtigen.accounts.models import Account, AccountState
 from machtigen.afnemers.models import Afnemer
 from machtigen.authz.actors import PersonActor
@@ -106,3 +107,29 @@ def test_the_stories(session, authz, clock, ctx_for):
         demo.EVA_EMPLOYEE_ID: demo.EVA_STAFF_EMAIL,
         demo.SARA_EMPLOYEE_ID: None,
     }
+
+
+def test_only_organisations_that_joined_later_and_can_concern_someone_are_new(
+    session, authz, clock, ctx_for
+):
+    """Issue 15: Koen is asked about CAK only; Christina in Madrid about nothing local;
+    Monique (mailbox off) about nothing; Corry neither once she switched off."""
+    load(session, authz, clock)
+
+    def asked(bsn):
+        someone = person(session, bsn)
+        ctx = ctx_for(PersonActor(someone.id, clock.now()))
+        return [a.name for a in accounts.afnemers_to_ask_about(ctx, someone.id)]
+
+    assert asked(demo.KOEN_BSN) == ["CAK"]
+    assert asked(demo.CHRISTINA_BSN) == ["CAK"]
+    assert asked(demo.MONIQUE_BSN) == []
+    corry = person(session, demo.CORRY_BSN)
+    accounts.deactivate(ctx_for(PersonActor(corry.id, clock.now())), corry.id)
+    assert asked(demo.CORRY_BSN) == []
+
+
+def test_every_account_was_created_before_anything_happened_on_it(session, authz, clock):
+    load(session, authz, clock)
+    for account in session.scalars(select(Account)):
+        assert account.activated_at is None or account.created_at < account.activated_at

@@ -16,16 +16,21 @@ from api.portal import (
     mailbox,
     mandates,
     office,
+    public,
     read_state,
     staff,
 )
 from api.portal.forms import UnusableFields, one_value_per_field
-from api.portal.page import NotForUnmatched, StepUpNeeded
-from api.web import anonymous_ctx, error_page, language, render
+from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded
+from api.web import Portal, anonymous_ctx, error_page, language, logged_in_chrome, render
 from machtigen.audit.service import record
+from machtigen.identity import sessions
 from machtigen.identity.loa import StepUpRequired
+from machtigen.identity.models import PortalSession
+from machtigen.mandates.ended import why_acting_ended
 
 ROUTERS = (
+    public.router,
     home.router,
     mailbox.router,
     account.router,
@@ -67,11 +72,38 @@ def install_portal(app: FastAPI) -> None:
         labels = [FIELD_LABELS[lang].get(name, name) for name in error.fields]
         return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=labels)
 
+    @app.exception_handler(ActingEnded)
+    def _acting_ended(request: Request, error: ActingEnded) -> Response:
+        """Stop acting for the person at once, audited with the reason, and say why."""
+        factory = request.app.state.session_factory
+        with factory() as db, db.begin():
+            ctx = anonymous_ctx(request, db, error.actor)
+            row = db.get(PortalSession, error.session_id)
+            because = why_acting_ended(ctx, error.person_id)
+            if row is not None and row.acting_for_person_id == error.person_id:
+                sessions.act_for(ctx, row, None, ended=because)
+            if row is None:
+                return RedirectResponse("/auth/login", status_code=303)
+            page = PortalPage(request, Portal(row, error.actor, ctx), language(request, row), None)
+            status = 200 if request.method in ("GET", "HEAD") else 409
+            return page.render(
+                "portal/acting_ended.html",
+                status,
+                person_name=error.person_name,
+                because=because,
+                not_done=status == 409,
+            )
+
     @app.exception_handler(StepUpRequired)
     async def _step_up(request: Request, error: StepUpRequired) -> Response:
         return _step_up_page(request, error)
 
 
 def _step_up_page(request: Request, step_up: StepUpRequired) -> Response:
-    lang = language(request)
-    return render(request, "step_up.html", lang, 403, step_up=step_up, means=step_up.means)
+    """Like every refusal, with the header, the menu and whom the actor acts for."""
+    chrome = logged_in_chrome(request)
+    portal = chrome.get("portal")
+    lang = language(request, portal.session if portal else None)
+    return render(
+        request, "step_up.html", lang, 403, step_up=step_up, means=step_up.means, **chrome
+    )

@@ -31,6 +31,7 @@ def activation_page(page: PageDep) -> Response:
     account = _subject(page)
     if account is None:
         return page.redirect("/portal")
+    page.require_loa("manage_account")
     return page.render("portal/activate.html", account=account, errors={})
 
 
@@ -53,6 +54,7 @@ def deactivation_page(page: PageDep) -> Response:
     account = _subject(page)
     if account is None:
         return page.redirect("/portal")
+    page.require_loa("manage_account")
     return page.render(
         "portal/deactivate.html", account=account, required=_legally_required(page), errors={}
     )
@@ -85,8 +87,10 @@ def _legally_required(page: PortalPage) -> list[Afnemer]:
 
 @router.get("/settings")
 def settings_page(page: PageDep) -> Response:
+    """Every form on it needs the level for managing the account: ask for it first."""
     if page.subject_id is None:
         return page.redirect("/portal")
+    page.require_loa("manage_account")
     return settings_view(page)
 
 

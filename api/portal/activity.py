@@ -21,7 +21,7 @@ from api.portal.forms import parse_date, start_of_day
 from api.portal.page import PageDep, PortalPage
 from api.web import PAGE_HEADERS
 from machtigen.audit.export import export_csv, export_json
-from machtigen.audit.narrate import narrate
+from machtigen.audit.narrate import Viewpoint, narrate
 from machtigen.audit.trail import (
     Kind,
     TrailActor,
@@ -119,7 +119,15 @@ class Day:
     paragraphs: list[str]
 
 
-def by_day(entries: Iterable[TrailEntry], lang: str) -> list[Day]:
+def viewpoint(page: PortalPage) -> Viewpoint:
+    """Who reads: the person themself, or a curator reading for them."""
+    if page.acting_for is None:
+        return Viewpoint.own(page.actor.name, page.subject_id)
+    actor = page.actor
+    return Viewpoint.reading_for(page.acting_for.full_name, actor.kind, actor.key)
+
+
+def by_day(entries: Iterable[TrailEntry], view: Viewpoint, lang: str) -> list[Day]:
     """Newest day first; within a day the visits newest first, each told oldest act first.
 
     Grouped by the day it happened, not by recording order: an event recorded later about
@@ -129,7 +137,8 @@ def by_day(entries: Iterable[TrailEntry], lang: str) -> list[Day]:
     for entry in entries:
         days[local(entry.occurred_at).date()].append(entry)
     return [
-        Day(day, list(reversed(narrate(days[day], lang)))) for day in sorted(days, reverse=True)
+        Day(day, list(reversed(narrate(days[day], view, lang))))
+        for day in sorted(days, reverse=True)
     ]
 
 
@@ -157,7 +166,7 @@ def activity(page: PageDep) -> Response:
         who_choices=WHO,
         actors=actors,
         actor_label=_actor_label,
-        days=by_day(trail.entries, page.lang) if trail else [],
+        days=by_day(trail.entries, viewpoint(page), page.lang) if trail else [],
         older=form.query(before=trail.next_before_seq) if trail and trail.next_before_seq else None,
         newest=form.query() if form.before is not None else None,
         status=seal_status(ctx, subject),

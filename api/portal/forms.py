@@ -97,7 +97,7 @@ def parse_uuid(value: str | None) -> UUID | None:
 
 
 def parse_date(value: str | None) -> date | None:
-    """2026-12-31 (a date picker) or 31-12-2026 / 31/12/2026 (typed the Dutch way)."""
+    """31-12-2026 (typed the Dutch way, as the fields ask), 31/12/2026, or 2026-12-31."""
     text = (value or "").strip()
     for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
         try:
@@ -126,18 +126,33 @@ class MandateForm:
     valid_until: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
-    def scope_items(self) -> tuple[ScopeItem, ...]:
-        """The ticked services × actions; a value our form never sends makes it empty."""
-        items = []
+    def scope_items(
+        self, services_of: dict[UUID, list[UUID]] | None = None
+    ) -> tuple[ScopeItem, ...]:
+        """``<service>:<action>`` per ticked box; ``all:<afnemer>:<action>`` ("alle diensten
+        van deze organisatie") stands for that action at each of the afnemer's services. A
+        value our form never sends makes the whole scope empty (the form is refused)."""
+        items: list[ScopeItem] = []
         for value in self.scope:
-            service_text, _, action_text = value.partition(":")
-            service_id = parse_uuid(service_text)
-            if service_id is None or action_text not in SCOPE_ACTIONS:
+            head, _, action_text = value.rpartition(":")
+            if action_text not in SCOPE_ACTIONS:
                 return ()
-            items.append(ScopeItem(MandateAction(action_text), service_id))
+            action = MandateAction(action_text)
+            if head.startswith("all:"):
+                services = (services_of or {}).get(
+                    parse_uuid(head.removeprefix("all:")) or UUID(int=0)
+                )
+                if not services:
+                    return ()
+                items.extend(ScopeItem(action, service_id) for service_id in services)
+                continue
+            single = parse_uuid(head)
+            if single is None:
+                return ()
+            items.append(ScopeItem(action, single))
         if self.personal_data:
             items.append(ScopeItem(MandateAction.READ_PERSONAL_DATA))
-        return tuple(items)
+        return tuple(dict.fromkeys(items))
 
     def validity(self, now: datetime) -> tuple[datetime, datetime] | None:
         start, end = parse_date(self.valid_from), parse_date(self.valid_until)
@@ -146,7 +161,14 @@ class MandateForm:
         starts = max(now, start_of_day(start))
         return starts, start_of_day(end + timedelta(days=1))
 
-    def check(self, t: dict[str, str], now: datetime, *, offices_allowed: bool) -> None:
+    def check(
+        self,
+        t: dict[str, str],
+        now: datetime,
+        *,
+        offices_allowed: bool,
+        services_of: dict[UUID, list[UUID]] | None = None,
+    ) -> None:
         """Fill ``errors`` for what is missing or unreadable; the domain judges the rest."""
         if self.party == "office" and offices_allowed:
             if not self.kvk.strip():
@@ -157,7 +179,7 @@ class MandateForm:
                 self.errors["bsn"] = t["error_bsn_missing"]
             if parse_date(self.birth_date) is None:
                 self.errors["birth_date"] = t["error_birth_date"]
-        if not self.scope_items():
+        if not self.scope_items(services_of):
             self.errors["scope"] = t["error_422" if self.scope else "error_scope_missing"]
         start, end = parse_date(self.valid_from), parse_date(self.valid_until)
         if start is None:
@@ -170,6 +192,11 @@ class MandateForm:
             self.errors["valid_until"] = t["error_until_past"]
 
 
+def typed(day: date) -> str:
+    """A date as people type it (dd-mm-jjjj), the way the form's fields show it."""
+    return f"{day:%d-%m-%Y}"
+
+
 def default_validity(now: datetime) -> tuple[str, str]:
     today = now.astimezone(AMSTERDAM).date()
-    return today.isoformat(), (today + timedelta(days=365)).isoformat()
+    return typed(today), typed(today + timedelta(days=365))

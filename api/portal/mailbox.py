@@ -12,6 +12,7 @@ from api.web import error_page
 from machtigen.accounts import service as accounts
 from machtigen.accounts.errors import FolderNameTaken, InvalidFolderName
 from machtigen.accounts.models import Folder
+from machtigen.identity.loa import loa_sufficient
 from machtigen.inputs import SafeText
 from machtigen.messages import service as messages
 from machtigen.messages.errors import MessageNotFound
@@ -70,7 +71,8 @@ def _inbox_page(
         folder=chosen,
         archived=archived,
         search=search,
-        may_make_folders=ctx.is_allowed("manage", Folder(person_id=subject, name="")),
+        may_make_folders=ctx.is_allowed("manage", Folder(person_id=subject, name=""))
+        and loa_sufficient(ctx, "manage_account"),
         errors=errors or {},
         folder_name=folder_name,
     )

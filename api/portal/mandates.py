@@ -5,12 +5,14 @@ approves requests; the representative, a person or an office's staff, requests a
 Either side revokes. The policy decides every step; these routers only read forms.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from api.formatting import AMSTERDAM
 from api.portal.forms import (
     Back,
     Checkbox,
@@ -21,6 +23,7 @@ from api.portal.forms import (
     default_validity,
     parse_date,
     parse_uuid,
+    typed,
 )
 from api.portal.page import PageDep, PortalPage
 from api.web import explain
@@ -73,8 +76,10 @@ def for_whom_i_act(page: PageDep) -> Response:
 
 @router.get("/mandates/new")
 def grant_form(page: PageDep) -> Response:
+    """The step-up page comes before a form that could not be sent at this login level."""
     if not isinstance(page.actor, PersonActor) or not page.own:
         return page.redirect("/portal")
+    page.require_loa("grant_mandate")
     start, end = default_validity(page.ctx.now)
     return _form(page, "grant", MandateForm(valid_from=start, valid_until=end))
 
@@ -83,6 +88,7 @@ def grant_form(page: PageDep) -> Response:
 def request_form(page: PageDep) -> Response:
     if not page.own:
         return page.redirect("/portal")
+    page.require_loa("request_mandate")
     start, end = default_validity(page.ctx.now)
     return _form(page, "request", MandateForm(valid_from=start, valid_until=end))
 
@@ -96,7 +102,14 @@ def _form(page: PortalPage, mode: str, form: MandateForm, status_code: int = 200
         errors=form.errors,
         catalogue=catalogue(page.ctx),
         actions=("read", "manage_folders", "manage_consents", "receive_notifications"),
+        form_example_from=typed(page.ctx.now.astimezone(AMSTERDAM).date()),
+        form_example_until=typed(page.ctx.now.astimezone(AMSTERDAM).date() + timedelta(days=365)),
     )
+
+
+def _services_of(page: PortalPage) -> dict[UUID, list[UUID]]:
+    """Each afnemer's services, for "alle diensten van deze organisatie"."""
+    return {afnemer.id: [s.id for s in services] for afnemer, services in catalogue(page.ctx)}
 
 
 def _read_form(
@@ -139,7 +152,8 @@ def grant(
         return page.redirect("/portal")
     page.require_loa("grant_mandate")
     form = _read_form(party, bsn, birth_date, kvk, scope, personal_data, valid_from, valid_until)
-    form.check(page.t, page.ctx.now, offices_allowed=True)
+    services_of = _services_of(page)
+    form.check(page.t, page.ctx.now, offices_allowed=True, services_of=services_of)
     if form.errors:
         return _form(page, "grant", form, 422)
     try:
@@ -156,7 +170,7 @@ def grant(
                 MandateRequest(
                     represented_person_id=page.actor.person_id,
                     representative=representative,
-                    scope=form.scope_items(),
+                    scope=form.scope_items(services_of),
                     valid_from=validity[0],
                     valid_until=validity[1],
                 ),
@@ -183,7 +197,8 @@ def request(
         return page.redirect("/portal")
     page.require_loa("request_mandate")
     form = _read_form("person", bsn, birth_date, "", scope, personal_data, valid_from, valid_until)
-    form.check(page.t, page.ctx.now, offices_allowed=False)
+    services_of = _services_of(page)
+    form.check(page.t, page.ctx.now, offices_allowed=False, services_of=services_of)
     if form.errors:
         return _form(page, "request", form, 422)
     actor = page.actor
@@ -202,7 +217,7 @@ def request(
                 MandateRequest(
                     represented_person_id=represented.person_id,
                     representative=me,
-                    scope=form.scope_items(),
+                    scope=form.scope_items(services_of),
                     valid_from=validity[0],
                     valid_until=validity[1],
                 ),

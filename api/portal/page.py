@@ -21,6 +21,7 @@ from machtigen.identity import sessions
 from machtigen.identity.correspondence import remember_language
 from machtigen.identity.loa import StepUpRequired, require_loa
 from machtigen.identity.models import OfficeStaff, Person
+from machtigen.mandates.scope import Representation, representation_of
 from machtigen.messages.service import unread_count
 
 NOTICES = frozenset(
@@ -47,7 +48,6 @@ NOTICES = frozenset(
         "revoked",
         "assigned",
         "unassigned",
-        "acting_ended",
         "read_state_shared",
         "read_state_withheld",
         "granted_again",
@@ -63,6 +63,19 @@ class StepUpNeeded(Exception):
         self.step_up = step_up
         self.actor = portal.actor
         self.person_id = portal.session.person_id
+        """Read now: the request's session is rolled back before the handler runs."""
+
+
+class ActingEnded(Exception):
+    """The person the actor was acting for may no longer be acted for: the acting-for ends
+    (in a transaction of its own) and the actor is told why, on a page with their own menu."""
+
+    def __init__(self, portal: Portal, person: Person) -> None:
+        super().__init__("acting for ended")
+        self.session_id = portal.session.id
+        self.actor = portal.actor
+        self.person_id = person.id
+        self.person_name = person.full_name
         """Read now: the request's session is rolled back before the handler runs."""
 
 
@@ -128,6 +141,12 @@ class PortalPage:
         except StepUpRequired as step_up:
             raise StepUpNeeded(step_up, self.portal) from step_up
 
+    def representation(self) -> Representation | None:
+        """On what basis, and for what, the actor acts for the person shown (None: own)."""
+        if self.acting_for is None:
+            return None
+        return representation_of(self.ctx, self.acting_for.id)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return render(
             self.request,
@@ -138,6 +157,7 @@ class PortalPage:
             page=self,
             acting_for=self.acting_for,
             nav=navigation(self),
+            scope_lines=scope_lines(self.representation(), self.t),
             notices=self.notices,
             **context,
         )
@@ -158,15 +178,61 @@ def portal_page(request: Request, portal: PortalDep) -> PortalPage:
     acting_for = None
     if portal.session.acting_for_person_id is not None:
         person = portal.ctx.session.get(Person, portal.session.acting_for_person_id)
-        if person is not None and portal.ctx.is_allowed("act_for", person):
-            acting_for = person
+        if person is None or not portal.ctx.is_allowed("act_for", person):
+            if person is None:
+                sessions.act_for(portal.ctx, portal.session, None)
+            else:
+                raise ActingEnded(portal, person)
         else:
-            sessions.act_for(portal.ctx, portal.session, None)
-            notices.append("acting_ended")
+            acting_for = person
     return PortalPage(request, portal, lang, acting_for, notices)
 
 
 PageDep = Annotated[PortalPage, Depends(portal_page)]
+
+
+def frame(request: Request, portal: Portal) -> dict[str, Any]:
+    """The menu (and what the banner says) for a page rendered outside ``PortalPage``: an
+    error page keeps them. Whom the actor acts for is re-checked as on every page."""
+    acting_for = None
+    person_id = portal.session.acting_for_person_id
+    if person_id is not None:
+        person = portal.ctx.session.get(Person, person_id)
+        if person is not None and portal.ctx.is_allowed("act_for", person):
+            acting_for = person
+    page = PortalPage(request, portal, language(request, portal.session), acting_for)
+    return {
+        "nav": navigation(page),
+        "acting_for": acting_for,
+        "scope_lines": scope_lines(page.representation(), page.t),
+    }
+
+
+def scope_lines(representation: Representation | None, t: dict[str, str]) -> list[str]:
+    """What the banner says the actor may do for the person: one line per basis."""
+    if representation is None:
+        return []
+    lines = []
+    for measure in representation.measures:
+        kind = t.get(f"kind_{measure.kind}", measure.kind)
+        if measure.full:
+            lines.append(t["scope_full"] % kind)
+        else:
+            about = [t[f"category_{category}"] for category in measure.categories]
+            lines.append(t["scope_categories"] % (kind, t["and_join"].join(about)))
+    for mandate in representation.mandates:
+        grants = [
+            f"{grant.afnemer} – {grant.service} ("
+            + ", ".join(t[f"action_{action}"] for action in grant.actions)
+            + ")"
+            for grant in mandate.grants
+        ]
+        lines.append(t["scope_mandate"] % "; ".join(grants) if grants else t["scope_mandate_none"])
+    personal = any(m.personal_data for m in representation.measures) or any(
+        m.personal_data for m in representation.mandates
+    )
+    lines.append(t["scope_personal_yes"] if personal else t["scope_personal_no"])
+    return lines
 
 
 def navigation(page: PortalPage) -> list[NavItem]:

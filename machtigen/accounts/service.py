@@ -18,9 +18,11 @@ from machtigen.accounts.errors import (
 )
 from machtigen.accounts.models import Account, AccountState, Folder
 from machtigen.afnemers.models import Afnemer
+from machtigen.afnemers.service import can_concern
 from machtigen.audit.service import record
 from machtigen.consents.models import Consent
 from machtigen.context import Ctx
+from machtigen.identity.models import Person
 
 
 def get_account(ctx: Ctx, person_id: UUID, action: str = "read") -> Account:
@@ -124,16 +126,32 @@ def set_repeat_reminders(ctx: Ctx, person_id: UUID, enabled: bool) -> Account:
     return account
 
 
+def urges_digital(account: Account) -> bool:
+    """Whether the portal may urge the person towards digital post (new organisations, an
+    e-mail address): only with the mailbox on and without "everything on paper"."""
+    return account.state == AccountState.ACTIVATED and not account.paper_only
+
+
 def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
-    """Opt-in afnemers that joined since the last review and have no choice yet (rule 3)."""
+    """Opt-in afnemers that joined since the person last reviewed the list (rule 3).
+
+    "Last reviewed" is the last time they saved their choices or answered this question, or
+    else when they switched the mailbox on: what existed then, they chose from. Nobody whose
+    mailbox is off, or who chose everything on paper, is asked; nor about an organisation
+    that cannot concern them (a municipality they do not live in).
+    """
     account = get_account(ctx, person_id, "manage_settings")
+    since = account.afnemers_reviewed_at or account.activated_at
+    if not urges_digital(account) or since is None:
+        return []
+    person = ctx.session.get(Person, person_id)
     chosen = select(col(Consent.afnemer_id)).where(col(Consent.person_id) == person_id)
     statement = select(Afnemer).where(
         col(Afnemer.legally_required_digital).is_(False),
         col(Afnemer.id).not_in(chosen),
+        col(Afnemer.joined_at) > since,
+        can_concern(person.municipality_code if person is not None else None),
     )
-    if account.afnemers_reviewed_at is not None:
-        statement = statement.where(col(Afnemer.joined_at) > account.afnemers_reviewed_at)
     return ctx.session.scalars(statement.order_by(col(Afnemer.name))).all()
 
 

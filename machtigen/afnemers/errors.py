@@ -19,3 +19,8 @@ class AfnemerNotFound(NotFound):
 class ServiceNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such service for this afnemer.")
+
+
+class InvalidMunicipality(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("A municipality code (CBS) is four digits.")

@@ -29,6 +29,17 @@ class Afnemer(SQLModel, table=True):
     joined_at: datetime = moment()
 
 
+class AfnemerArea(SQLModel, table=True):
+    """A municipality an afnemer with a local task serves (a municipality serves itself, a
+    water board the municipalities in its area). An afnemer without rows serves the whole
+    country, and people abroad: it can concern anyone."""
+
+    __tablename__ = "afnemer_area"
+
+    afnemer_id: UUID = Field(foreign_key="afnemer.id", primary_key=True)
+    municipality_code: str = Field(max_length=4, primary_key=True)
+
+
 class Service(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("afnemer_id", "code"),)
 

@@ -20,7 +20,7 @@ from sqlmodel import col
 from machtigen.audit.chain import format_moment, origin_commitment
 from machtigen.audit.checkpoints import Checkpoint
 from machtigen.audit.models import AuditEvent, AuditSeal
-from machtigen.audit.narrate import describe
+from machtigen.audit.narrate import Viewpoint, describe
 from machtigen.audit.store import TreeReader, latest_checkpoint
 from machtigen.audit.text import spreadsheet_safe
 from machtigen.audit.trail import (
@@ -35,6 +35,7 @@ from machtigen.audit.trail import (
 )
 from machtigen.audit.verify import EXPORT_FORMAT
 from machtigen.context import Ctx
+from machtigen.identity.models import Person
 
 MAX_EXPORT = 100_000
 CSV_COLUMNS = (
@@ -80,10 +81,12 @@ def export_trail(
         if row.seq in seals and seals[row.seq].leaf_index < tree_size
     ]
     reader.prefetch_proofs(proven, tree_size)
+    person = ctx.session.get(Person, person_id)
+    view = Viewpoint.export(person.full_name if person is not None else "")
     events, unsealed = [], []
     for row in rows:
         assert row.seq is not None
-        record = _event_record(row, entries[row.seq])
+        record = _event_record(row, entries[row.seq], view)
         seal = seals.get(row.seq)
         if seal is None or seal.leaf_index >= tree_size:
             unsealed.append(record)
@@ -194,7 +197,8 @@ def _seals(ctx: Ctx, seqs: list[int]) -> dict[int, AuditSeal]:
     return found
 
 
-def _event_record(row: AuditEvent, entry: TrailEntry) -> dict[str, Any]:
+def _event_record(row: AuditEvent, entry: TrailEntry, view: Viewpoint) -> dict[str, Any]:
+    """The event as sealed, and its sentence as anyone reading the file reads it."""
     own = entry.actor.who == Who.SELF
     return {
         "seq": row.seq,
@@ -212,7 +216,7 @@ def _event_record(row: AuditEvent, entry: TrailEntry) -> dict[str, Any]:
         "ip": row.ip if own else None,
         "user_agent": row.user_agent if own else None,
         "who": _who_label(entry),
-        "text": {"nl": describe(entry, "nl"), "en": describe(entry, "en")},
+        "text": {"nl": describe(entry, view, "nl"), "en": describe(entry, view, "en")},
     }
 
 

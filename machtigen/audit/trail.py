@@ -340,7 +340,8 @@ class _Names:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.wanted: dict[str, set[UUID]] = {
-            kind: set() for kind in ("afnemer", "office", "staff", "message", "mandate", "measure")
+            kind: set()
+            for kind in ("afnemer", "office", "staff", "message", "mandate", "measure", "service")
         }
         self.found: dict[tuple[str, UUID], Any] = {}
 
@@ -360,6 +361,8 @@ class _Names:
             self._want(object_type, object_id)
         if object_type == "legal_measure" and object_id:
             self._want("measure", object_id)
+        if object_type == "service" and object_id:
+            self._want("service", object_id)
 
     def _want(self, kind: str, value: object) -> None:
         with suppress(ValueError):
@@ -387,6 +390,8 @@ class _Names:
             self._want_representative(
                 measure.representative_person_id, measure.representative_office_id
             )
+        for service in self._load(Service, "service"):
+            self._want("afnemer", service.afnemer_id)
         self._load(Afnemer, "afnemer")
         self._load(Office, "office")
         self._load_people()
@@ -445,6 +450,15 @@ class _Names:
             item = self._get("mandate" if object_type == "mandate" else "measure", object_id)
             if item is not None:
                 names["representative"] = self._representative_name(item)
+            if item is not None and object_type == "legal_measure":
+                names["measure_kind"] = str(item.kind)
+        if object_type == "service" and object_id:
+            service = self._get("service", object_id)
+            if service is not None:
+                names["service"] = service.name
+                afnemer = self._get("afnemer", service.afnemer_id)
+                if afnemer is not None:
+                    names["afnemer"] = afnemer.name
         return names
 
     def _representative_name(self, item: Any) -> str:

@@ -188,6 +188,11 @@ class Authorizer:
         """Whether a plain Polar fact or rule holds, e.g. which categories a measure covers."""
         return bool(self.oso.query_rule_once(rule, *args))
 
+    def rule_holds(self, session: Session, rule: str, *args: object) -> bool:
+        """Whether a policy rule holds for these objects, following their relations."""
+        with bound_session(session):
+            return bool(self.oso.query_rule_once(rule, *args))
+
     def bindings(self, session: Session, rule: str, *args: object) -> list[Any]:
         """Every value the last argument of ``rule`` takes (e.g. the basis that allows an act)."""
         found = Variable("found")

@@ -123,6 +123,7 @@ def _clients(people: Select[Any], measures: Select[Any], mandates: Select[Any]) 
         col(Person.id),
         col(Person.given_name),
         col(Person.family_name),
+        col(Person.date_of_birth),
         bases.c.basis,
         bases.c.kind,
         bases.c.ends_at,

@@ -7,6 +7,7 @@ the messages the actor may ``read``. Filtering, sorting and paging of the (at mo
 hundreds of) clients happen here, in Python, with the Dutch order of names.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -96,6 +97,9 @@ class CaseloadRow:
     representation_ends_at: datetime | None
     """When the representation on ``basis`` ends: the latest end of the measures (None when
     one is open-ended), or the latest valid_until of the voluntary mandates."""
+    born: date
+    namesake: bool = False
+    """Another client of the actor has the same name: tell them apart by date of birth."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class _Client:
     person_id: UUID
     given_name: str
     family_name: str
+    born: date
     basis: str = "voluntary_mandate"
     basis_kind: str | None = None
     ends_at: datetime | None = None
@@ -130,13 +135,18 @@ def caseload(ctx: Ctx, filters: CaseloadFilter) -> CaseloadPage:
         raise NotARepresentative()
     require_loa(ctx, "read_mailbox")
     today = ctx.now.astimezone(LOCAL_TIME).date()
-    clients = [c for c in _clients(ctx) if _matches_client(c, filters, ctx.now)]
+    everyone = _clients(ctx)
+    names = Counter(client.name.casefold() for client in everyone)
+    clients = [c for c in everyone if _matches_client(c, filters, ctx.now)]
     _count_messages(ctx, clients, today)
     matching = [c for c in clients if _matches_post(c, filters, today)]
     ordered = _ordered(matching, filters.sort, filters.descending)
     start = (filters.page - 1) * filters.page_size
     return CaseloadPage(
-        rows=[_row(client) for client in ordered[start : start + filters.page_size]],
+        rows=[
+            _row(client, names[client.name.casefold()] > 1)
+            for client in ordered[start : start + filters.page_size]
+        ],
         total=len(matching),
         page=filters.page,
         page_size=filters.page_size,
@@ -147,8 +157,8 @@ def _clients(ctx: Ctx) -> list[_Client]:
     """Everyone the actor may act for now, with the basis the actor acts on for them."""
     clients: dict[UUID, _Client] = {}
     measures = []
-    for person_id, given_name, family_name, basis, kind, ends_at in queries.clients(ctx):
-        client = clients.setdefault(person_id, _Client(person_id, given_name, family_name))
+    for person_id, given_name, family_name, born, basis, kind, ends_at in queries.clients(ctx):
+        client = clients.setdefault(person_id, _Client(person_id, given_name, family_name, born))
         if basis == "legal_measure":
             measures.append((client, str(kind), ends_at))
         elif client.basis == "voluntary_mandate":
@@ -230,7 +240,7 @@ def _name_key(client: _Client) -> tuple[str, str, str]:
     return (*sort_key(client.given_name, client.family_name), str(client.person_id))
 
 
-def _row(client: _Client) -> CaseloadRow:
+def _row(client: _Client, namesake: bool) -> CaseloadRow:
     deadline = client.next_deadline
     return CaseloadRow(
         person_id=client.person_id,
@@ -240,6 +250,8 @@ def _row(client: _Client) -> CaseloadRow:
         unread=client.unread,
         next_deadline=None if deadline is None else datetime.combine(deadline, time(), UTC),
         representation_ends_at=client.ends_at,
+        born=client.born,
+        namesake=namesake,
     )
 
 

@@ -9,8 +9,8 @@ from sqlmodel import col
 
 from machtigen.accounts.models import Account, AccountState
 from machtigen.accounts.service import afnemers_to_ask_about, get_account, mark_afnemers_reviewed
-from machtigen.afnemers.models import Afnemer
-from machtigen.afnemers.service import get_afnemer
+from machtigen.afnemers.models import Afnemer, Service
+from machtigen.afnemers.service import can_concern, get_afnemer
 from machtigen.audit.service import record
 from machtigen.config import get_settings
 from machtigen.consents.errors import (
@@ -215,21 +215,38 @@ class ConsentChoice:
     """When a pending untick takes effect for delivery (rule 3), else None."""
     share_read_state: bool
     may_change: bool
+    outside_scope: tuple[str, ...] = ()
+    """For a representative who may not change it: the organisation's services that lie
+    outside their scope (why the tick is read-only)."""
 
 
 def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
-    """Every afnemer with the person's choice; legally required ones cannot be unticked."""
-    get_account(ctx, person_id, "read")
+    """Every afnemer that can concern the person, or that they made a choice for; legally
+    required ones cannot be unticked. A municipality they do not live in is not offered."""
+    account = get_account(ctx, person_id, "read")
+    holder = ctx.is_allowed("manage_settings", account)
     existing = {
         consent.afnemer_id: consent
         for consent in ctx.session.scalars(
             select(Consent).where(col(Consent.person_id) == person_id)
         )
     }
+    person = ctx.session.get(Person, person_id)
+    offered = or_(
+        can_concern(person.municipality_code if person is not None else None),
+        col(Afnemer.id).in_(list(existing)),
+    )
+    services: dict[UUID, list[Service]] = {}
+    for service in ctx.session.scalars(select(Service).order_by(col(Service.name))):
+        services.setdefault(service.afnemer_id, []).append(service)
     choices = []
-    for afnemer in ctx.session.scalars(select(Afnemer).order_by(col(Afnemer.name))):
+    for afnemer in ctx.session.scalars(select(Afnemer).where(offered).order_by(col(Afnemer.name))):
         consent = existing.get(afnemer.id) or _new_consent(ctx, person_id, afnemer.id)
         pending = _untick_pending(consent, ctx.now)
+        may_change = not afnemer.legally_required_digital and ctx.is_allowed("change", consent)
+        outside: tuple[str, ...] = ()
+        if not may_change and not afnemer.legally_required_digital and not holder:
+            outside = _services_outside_scope(ctx, consent, services.get(afnemer.id, []))
         choices.append(
             ConsentChoice(
                 afnemer=afnemer,
@@ -237,11 +254,22 @@ def consent_overview(ctx: Ctx, person_id: UUID) -> list[ConsentChoice]:
                 digital_now=afnemer.legally_required_digital or consent.opted_in_at(ctx.now),
                 untick_effective_at=consent.effective_at if pending else None,
                 share_read_state=consent.share_read_state,
-                may_change=not afnemer.legally_required_digital
-                and ctx.is_allowed("change", consent),
+                may_change=may_change,
+                outside_scope=outside,
             )
         )
     return choices
+
+
+def _services_outside_scope(ctx: Ctx, consent: Consent, services: list[Service]) -> tuple[str, ...]:
+    """The services the policy's ``consent_service_within`` does not give the actor."""
+    return tuple(
+        service.name
+        for service in services
+        if not ctx.authz.rule_holds(
+            ctx.session, "consent_service_within", ctx.actor, consent, service
+        )
+    )
 
 
 def apply_consent_choices(
@@ -252,7 +280,9 @@ def apply_consent_choices(
     Only the covered afnemers change, and only where the tick differs from the last choice:
     a missing field never unticks an afnemer the form did not show. A form that ticks what it
     does not cover, or covers what is no afnemer, is not this page's form: refused, nothing
-    changed.
+    changed. The account holder saw the whole list: organisations that joined before now are
+    no longer new to them. A representative who may change only some ticks did not review it
+    for them.
     """
     choices = {choice.afnemer.id: choice for choice in consent_overview(ctx, person_id)}
     if not ticked <= covered or not covered <= set(choices):
@@ -262,6 +292,9 @@ def apply_consent_choices(
         wanted = afnemer_id in ticked
         if afnemer_id in covered and choice.may_change and wanted != choice.chosen:
             changed.append(set_opt_in(ctx, person_id, afnemer_id, wanted))
+    holder = ctx.is_allowed("manage_settings", get_account(ctx, person_id))
+    if holder and afnemers_to_ask_about(ctx, person_id):
+        mark_afnemers_reviewed(ctx, person_id)
     return changed
 
 

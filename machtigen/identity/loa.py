@@ -20,6 +20,11 @@ class StepUpRequired(Forbidden):
         super().__init__(detail)
 
 
+def loa_sufficient(ctx: Ctx, purpose: str) -> bool:
+    """Whether the login is strong enough for ``purpose`` (to offer a form, or not)."""
+    return bool(ctx.authz.holds("loa_sufficient", ctx.actor, purpose))
+
+
 def require_loa(ctx: Ctx, purpose: str) -> None:
     """Raise StepUpRequired unless the actor's login is strong enough for ``purpose``."""
     if ctx.authz.holds("loa_sufficient", ctx.actor, purpose):

@@ -21,6 +21,9 @@ class Person(SQLModel, table=True):
     non_resident: bool = False
     """Registered in the RNI (registratie niet-ingezetenen): an exempted group (Regeling EBV)."""
     postal_address: str = Field(default="", max_length=500)
+    municipality_code: str | None = Field(default=None, max_length=4)
+    """The municipality the person lives in (CBS code from the BRP, e.g. 0344 Utrecht); empty
+    for someone who lives abroad (RNI). Decides which local afnemers can concern them."""
     preferred_language: str = Field(default="nl", max_length=2)
     language_chosen_at: datetime | None = moment(nullable=True)
     """When the person last chose the portal's language (then ``preferred_language`` is theirs);

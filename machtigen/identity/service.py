@@ -11,6 +11,7 @@ from machtigen.accounts.models import Account
 from machtigen.audit.service import record
 from machtigen.authz.actors import StaffActor
 from machtigen.context import Ctx
+from machtigen.errors import InvalidInput
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.errors import (
     InvalidBsn,
@@ -41,10 +42,18 @@ def register_person(
     date_of_birth: date,
     non_resident: bool = False,
     postal_address: str = "",
+    municipality_code: str | None = None,
 ) -> Person:
-    """A person from the BRP or RNI; a casco account comes with it from age 14 (rule 1)."""
+    """A person from the BRP or RNI; a casco account comes with it from age 14 (rule 1).
+
+    ``municipality_code`` is where a resident lives (BRP); someone abroad (RNI) has none.
+    """
     if not is_valid_bsn(bsn):
         raise InvalidBsn()
+    if municipality_code is not None and not (
+        len(municipality_code) == 4 and municipality_code.isdigit() and not non_resident
+    ):
+        raise InvalidInput("A resident's municipality code (CBS) is four digits.")
     if find_person_by_bsn(ctx, bsn) is not None:
         raise PersonAlreadyRegistered()
     person = Person(
@@ -54,6 +63,7 @@ def register_person(
         date_of_birth=date_of_birth,
         non_resident=non_resident,
         postal_address=postal_address,
+        municipality_code=municipality_code,
         created_at=ctx.now,
     )
     ctx.session.add(person)

@@ -163,8 +163,13 @@ def _owner_condition(portal: PortalSession) -> Any:
     return None
 
 
-def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:
-    """Switch whom the representative acts for (``None``: themselves); the policy decides."""
+def act_for(
+    ctx: Ctx, portal: PortalSession, person_id: UUID | None, *, ended: str | None = None
+) -> None:
+    """Switch whom the representative acts for (``None``: themselves); the policy decides.
+
+    ``ended``: acting stopped because the actor may no longer act for the person (why).
+    """
     if person_id is not None:
         person = ctx.session.get(Person, person_id)
         if person is None:
@@ -181,6 +186,7 @@ def act_for(ctx: Ctx, portal: PortalSession, person_id: UUID | None) -> None:
         object_id=portal.id,
         acting_for=person_id,
         previous=previous,
+        **({"ended": ended} if ended else {}),
     )
 
 

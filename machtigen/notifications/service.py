@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, select, union
 from sqlmodel import col
 
 from machtigen.accounts.models import Account
-from machtigen.accounts.service import get_account
+from machtigen.accounts.service import get_account, urges_digital
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.service import record
 from machtigen.authz.actors import Actor, AfnemerActor, PersonActor, StaffActor
@@ -444,8 +444,14 @@ class Prompt(StrEnum):
 
 
 def portal_prompts(ctx: Ctx, person_id: UUID) -> list[Prompt]:
-    """What the portal should ask the account holder at this visit; pure, writes nothing."""
+    """What the portal should ask the account holder at this visit; pure, writes nothing.
+
+    Nothing while the mailbox is off or everything goes on paper: nobody is urged towards
+    digital post (their post reaches them on paper).
+    """
     account = get_account(ctx, person_id, "manage_settings")
+    if not urges_digital(account):
+        return []
     return email_prompts(account.email, account.email_confirmed_at, ctx.now)
 
 

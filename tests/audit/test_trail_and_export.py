@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from machtigen.audit import export as exports
-from machtigen.audit.narrate import describe, narrate
+from machtigen.audit.narrate import Viewpoint, describe, narrate
 from machtigen.audit.trail import Kind, TrailFilter, Who, read_trail, trail_actors
 from machtigen.audit.verify import verify_export
 from machtigen.authz.actors import PersonActor
@@ -62,8 +62,10 @@ def test_the_person_reads_their_own_trail_in_plain_language(sealed_world, world_
     opened = next(entry for entry in page.entries if entry.action == "message.opened")
     assert opened.actor.who == Who.PERSON and opened.actor.name.startswith("Piet")
     assert opened.ip is None, "a representative's address is not the person's to see"
-    assert describe(opened, "en").startswith("On 26 November 2026 at 11:00, Piet")
-    assert "opened a message from Belastingdienst" in describe(opened, "en")
+    view = Viewpoint.own("Owner", sealed_world.owner)
+    assert describe(opened, view, "en").startswith("On 26 November 2026 at 11:00, Piet")
+    assert "opened a message from Belastingdienst" in describe(opened, view, "en")
+    assert describe(opened, view, "en").endswith("on your behalf.")
     own = next(entry for entry in page.entries if entry.action == "account.activated")
     assert own.ip == "192.0.2.15"
 
@@ -71,12 +73,15 @@ def test_the_person_reads_their_own_trail_in_plain_language(sealed_world, world_
 def test_the_story_of_a_visit(sealed_world, world_session):
     """The issue's example: one sentence for a login, an activation and the ticks."""
     page = read_trail(ctx_of(world_session, sealed_world.owner), sealed_world.owner)
-    first = narrate(page.entries, "nl")[0]
+    view = Viewpoint.own("Owner", sealed_world.owner)
+    first = narrate(page.entries, view, "nl")[0]
     assert first == (
-        "Op 23 november 2026 om 11:00 activeerde u uw berichtenbox en vinkte u RDW, UWV en SVB aan."
+        "Op 23 november 2026 om 11:00 activeerde u uw berichtenbox en vinkte u RDW, UWV en SVB"
+        " aan. U was ingelogd met DigiD (niveau midden), vanaf adres 192.0.2.15."
     )
-    assert narrate(page.entries, "en")[0] == (
+    assert narrate(page.entries, view, "en")[0] == (
         "On 23 November 2026 at 11:00, you activated your mailbox and ticked RDW, UWV and SVB."
+        " You were logged in with DigiD (level midden), from address 192.0.2.15."
     )
 
 

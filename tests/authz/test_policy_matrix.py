@@ -12,6 +12,9 @@ Columns
   acct:read  acct:activate  acct:audit           the owner's account
   mandate:read  mandate:revoke                   the voluntary mandate held by vol_in
   consent:change                                 the owner's opt-in for RDW
+  consent:town                                   the owner's opt-in for the municipality, which
+                                                 sends financial and personal-care post: only
+                                                 whoever covers both services may change it
   office:assign                                  assign clients of the office that divides them
 """
 
@@ -35,34 +38,36 @@ from machtigen.mandates.models import MandateAction, MandateStatus, MeasureKind
 from tests import factories as f
 
 MATRIX = """
-actor               fin:read fin:notify fin:folders fin:status care:read other:read act_for personal acct:read acct:activate acct:audit mandate:read mandate:revoke consent:change office:assign
-owner               Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .
-eidas_matched       Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .
-eidas_unmatched     .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-vol_in              Y        Y          .           .          .         .          Y       .        Y         .             .          Y            Y              Y              .
-vol_personal_data   .        .          .           .          .         .          Y       Y        Y         .             .          .            .              .              .
-vol_expired         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-vol_not_yet_valid   .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-vol_revoked         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-vol_requested       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-vol_lapsed          .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-curatele            Y        Y          Y           .          Y         Y          Y       Y        Y         Y             Y          .            .              Y              .
-beschermingsbewind  Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
-mentorschap         .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .              .
-faillissement       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
-wsnp                Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
-bewind_ended        .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-bewind_future       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-office_staff        Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
-other_office_staff  .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-divided_admin       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              Y
-divided_assigned    Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .
-divided_unassigned  .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-stranger            .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-afnemer_own         .        .          .           Y          .         .          .       .        .         .             .          Y            .              .              .
-afnemer_foreign     .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-court_register      .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
-operator            .        .          .           .          .         .          .       .        .         .             .          .            .              .              .
+actor              fin:read fin:notify fin:folders fin:status care:read other:read act_for personal acct:read acct:activate acct:audit mandate:read mandate:revoke consent:change office:assign consent:town
+owner              Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .             Y
+eidas_matched      Y        Y          Y           .          Y         Y          .       Y        Y         Y             Y          Y            Y              Y              .             Y
+eidas_unmatched    .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_in             Y        Y          .           .          .         .          Y       .        Y         .             .          Y            Y              Y              .             .
+vol_personal_data  .        .          .           .          .         .          Y       Y        Y         .             .          .            .              .              .             .
+vol_expired        .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_not_yet_valid  .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_revoked        .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_requested      .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_lapsed         .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+vol_town_half      .        .          .           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+vol_town_all       .        .          .           .          .         .          Y       .        Y         .             .          .            .              .              .             Y
+curatele           Y        Y          Y           .          Y         Y          Y       Y        Y         Y             Y          .            .              Y              .             Y
+beschermingsbewind Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+mentorschap        .        .          .           .          Y         .          Y       Y        Y         .             .          .            .              .              .             .
+faillissement      Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+wsnp               Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+bewind_ended       .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+bewind_future      .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+office_staff       Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+other_office_staff .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+divided_admin      Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              Y             .
+divided_assigned   Y        Y          Y           .          .         .          Y       .        Y         .             .          .            .              .              .             .
+divided_unassigned .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+stranger           .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+afnemer_own        .        .          .           Y          .         .          .       .        .         .             .          Y            .              .              .             .
+afnemer_foreign    .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+court_register     .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
+operator           .        .          .           .          .         .          .       .        .         .             .          .            .              .              .             .
 """
 
 _ACTION = {
@@ -80,6 +85,7 @@ _ACTION = {
     "mandate:read": ("mandate", "read"),
     "mandate:revoke": ("mandate", "revoke"),
     "consent:change": ("consent", "change"),
+    "consent:town": ("town_consent", "change"),
     "office:assign": ("office", "manage_assignments"),
 }
 
@@ -110,6 +116,7 @@ def world(session) -> World:
     income_tax = f.service(session, tax, ServiceCategory.FINANCIAL)
     apk = f.service(session, rdw, ServiceCategory.OTHER)
     wmo = f.service(session, gemeente, ServiceCategory.PERSONAL_CARE)
+    town_tax = f.service(session, gemeente, ServiceCategory.FINANCIAL)
     owner = f.person(session)
     messages = {
         "fin": f.message(session, owner, income_tax),
@@ -143,6 +150,11 @@ def world(session) -> World:
         ],
     )
     voluntary("vol_personal_data", [(None, MandateAction.READ_PERSONAL_DATA)])
+    voluntary("vol_town_half", [(town_tax, MandateAction.MANAGE_CONSENTS)])
+    voluntary(
+        "vol_town_all",
+        [(town_tax, MandateAction.MANAGE_CONSENTS), (wmo, MandateAction.MANAGE_CONSENTS)],
+    )
     full = [(income_tax, MandateAction.READ), (wmo, MandateAction.READ), (apk, MandateAction.READ)]
     voluntary("vol_expired", full, valid_until=T0 - timedelta(seconds=1))
     voluntary("vol_not_yet_valid", full, valid_from=T0 + timedelta(seconds=1))
@@ -198,7 +210,10 @@ def world(session) -> World:
     consent = Consent(
         person_id=owner.id, afnemer_id=rdw.id, opted_in=True, changed_at=T0, effective_at=T0
     )
-    session.add(consent)
+    town_consent = Consent(
+        person_id=owner.id, afnemer_id=gemeente.id, opted_in=False, changed_at=T0, effective_at=T0
+    )
+    session.add_all([consent, town_consent])
     session.flush()
     resources = {
         **messages,
@@ -206,6 +221,7 @@ def world(session) -> World:
         "account": session.get(Account, owner.id),
         "mandate": held,
         "consent": consent,
+        "town_consent": town_consent,
         "office": divided,
     }
     return World(actors, resources)

@@ -23,9 +23,7 @@ def test_corry_switches_her_mailbox_off(visit, server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Overzicht")
     expect(page.get_by_text("Uw Berichtenbox staat aan sinds 15 november 2015.")).to_be_visible()
     visit.shot("home")
-    visit.click(page.get_by_role("link", name="Instellingen"))
-    visit.shot("settings")
-    visit.click(page.get_by_role("link", name="Lees wat uitzetten betekent"))
+    visit.click(page.get_by_role("main").get_by_role("link", name="Berichtenbox uitzetten"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Berichtenbox uitzetten")
     expect(
         page.get_by_text(re.compile("volgens de wet digitaal versturen: Belastingdienst"))
@@ -44,12 +42,27 @@ def test_corry_switches_her_mailbox_off(visit, server):
     expect(page.get_by_role("status")).to_contain_text("Uw Berichtenbox staat uit")
     expect(page.get_by_text(re.compile("U heeft uw Berichtenbox op .* uitgezet"))).to_be_visible()
     assert account_of(server, demo.CORRY_BSN).state == AccountState.DEACTIVATED
+    # Her post comes on paper now: nobody urges her towards digital post.
+    expect(page.get_by_role("heading", name="Nieuwe organisaties")).to_have_count(0)
+    expect(page.get_by_text("Dan merkt u niet dat er een bericht is")).to_have_count(0)
     visit.shot("deactivated")
 
     visit.click(page.get_by_role("link", name="Wat is er gebeurd?"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Wat is er gebeurd op mijn account?")
     expect(page.get_by_text(re.compile("zette u uw berichtenbox uit"))).to_be_visible()
+    # "Who ticked these boxes, when, from where?" (the Ombudsman case), on the page itself.
+    activation = page.get_by_text(re.compile("Op 15 november 2015 om 15:02 activeerde u"))
+    expect(activation).to_have_text(
+        "Op 15 november 2015 om 15:02 activeerde u uw berichtenbox en vinkte u RDW, UWV, SVB,"
+        " Gemeente Utrecht en Pensioenfonds ABP aan. U was ingelogd met DigiD (niveau midden),"
+        " vanaf adres 192.0.2.1."
+    )
+    created = page.get_by_text(re.compile("werd uw account aangemaakt"))
+    assert activation.bounding_box()["y"] < created.bounding_box()["y"], "newest first"
+    expect(created).to_contain_text("Op 2 januari 2012")
+    expect(page.get_by_text(re.compile("machtigen audit"))).to_have_count(0)
     expect(page.get_by_role("heading", name="Verzegeld en controleerbaar")).to_be_visible()
+    expect(page.get_by_role("link", name="Zo controleert u het downloadbestand")).to_be_visible()
     visit.shot("activity")
     page.get_by_label("Berichtenbox aan of uit").check()
     visit.click(page.get_by_role("button", name="Toon"))
@@ -64,13 +77,21 @@ def test_corry_switches_her_mailbox_off(visit, server):
     expect(page.get_by_label("Vanaf")).to_have_value("31-02-2026")
     expect(page.get_by_label("Vanaf")).to_have_attribute("aria-invalid", "true")
     visit.shot("activity-error")
+    visit.click(page.get_by_role("link", name="Zo controleert u het downloadbestand"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw overzicht zelf controleren")
 
 
 def test_koen_opens_his_rdw_message_and_adds_an_email_address(visit, server):
     page = digid(visit, demo.KOEN_BSN)
     expect(page.get_by_role("heading", name="Wilt u een e-mail als er post is?")).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile("^Berichtenbox 1"))).to_be_visible()
-    visit.click(page.get_by_role("link", name=re.compile("^Berichtenbox")))
+    # Only CAK joined after he switched his mailbox on (UWV, SVB and ABP were there already).
+    expect(page.get_by_text(re.compile("Deze organisaties kunnen nu ook post"))).to_have_text(
+        "Deze organisaties kunnen nu ook post in uw Berichtenbox zetten: CAK. Wij zetten niets"
+        " voor u aan."
+    )
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    expect(menu.get_by_role("link", name=re.compile("^Berichtenbox 1"))).to_be_visible()
+    visit.click(menu.get_by_role("link", name=re.compile("^Berichtenbox")))
     row = page.get_by_role("row", name=re.compile("APK-gekeurd"))
     expect(row).to_contain_text("Nieuw")
     expect(row).to_contain_text("RDW")
@@ -122,6 +143,14 @@ def test_christina_logs_in_with_her_eid_and_reads_in_english(visit):
     visit.shot("inbox")
     visit.click(page.get_by_role("link", name="Uw pensioenoverzicht"))
     expect(page.get_by_text("Sender")).to_be_visible()
+    visit.click(page.get_by_role("link", name="Overview"))
+    # She lives in Madrid: no municipality or water board is pushed at her.
+    expect(page.get_by_text(re.compile("can now also deliver to your mailbox"))).to_have_text(
+        "These organisations can now also deliver to your mailbox: CAK. We switch nothing on"
+        " for you."
+    )
+    visit.click(page.get_by_role("link", name=re.compile("^Mailbox")))
+    visit.click(page.get_by_role("link", name="Uw pensioenoverzicht"))
     visit.click(page.get_by_role("link", name="Nederlands"))
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page.get_by_text("Afzender")).to_be_visible()
@@ -171,7 +200,9 @@ def test_the_main_tasks_work_without_javascript(browser, server):
     page.get_by_label("E-mailadres").fill("bram.visser@example.nl")
     page.get_by_role("button", name="E-mailadres opslaan").click()
     expect(page.get_by_role("status")).to_contain_text("Uw e-mailadres is opgeslagen")
-    page.get_by_role("link", name=re.compile("^Berichtenbox")).click()
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
+        "link", name=re.compile("^Berichtenbox")
+    ).click()
     page.get_by_role("link", name="Voorlopige aanslag inkomstenbelasting").click()
     expect(page.get_by_role("note")).to_contain_text("Controleer de aanslag")
     page.get_by_role("button", name="Naar het archief").click()

@@ -34,6 +34,9 @@ def test_piet_sees_his_clients_and_reads_tax_post_but_not_care_post(visit, serve
     visit.click(page.get_by_role("button", name="Wisselen naar Anna Bakker"))
     banner = page.get_by_role("region", name=re.compile("U handelt namens Anna Bakker"))
     expect(banner).to_be_visible()
+    expect(banner).to_contain_text(
+        "Beschermingsbewind: u ziet en regelt alleen post over geldzaken."
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Berichtenbox van Anna Bakker")
     expect(page.get_by_role("row", name=re.compile("Voorlopige aanslag"))).to_contain_text(
         "Belastingdienst"
@@ -52,7 +55,29 @@ def test_piet_sees_his_clients_and_reads_tax_post_but_not_care_post(visit, serve
     visit.check()
     expect(page.get_by_role("alert")).to_contain_text("bestaat niet, of u mag het niet zien")
     expect(page.get_by_text("Besluit Wmo-ondersteuning")).to_have_count(0)
+    expect(banner).to_contain_text("u ziet en regelt alleen post over geldzaken")
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    expect(menu.get_by_role("link", name="Instellingen")).to_be_visible()  # the error page keeps it
     visit.shot("care-post-refused")
+
+    visit.click(menu.get_by_role("link", name="Instellingen"))
+    expect(
+        page.get_by_role("heading", level=2, name="Van wie krijgt Anna Bakker post digitaal?")
+    ).to_be_visible()
+    expect(page.get_by_text("Van wie wilt u post digitaal krijgen?")).to_have_count(0)
+    town = page.get_by_role("checkbox", name="Gemeente Utrecht")
+    expect(town).to_be_disabled()
+    expect(town).to_have_accessible_description(
+        re.compile(
+            "Alleen bekijken: de post van Gemeente Utrecht over Wmo-ondersteuning valt buiten uw"
+            " vertegenwoordiging."
+        )
+    )
+    expect(
+        page.get_by_role("checkbox", name="Hoogheemraadschap De Stichtse Rijnlanden")
+    ).to_be_enabled()
+    expect(banner).to_be_visible()
+    visit.shot("client-settings")
 
     visit.click(banner.get_by_role("button", name="Terug naar uzelf"))
     expect(page.get_by_role("region", name=re.compile("U handelt namens"))).to_have_count(0)
@@ -61,6 +86,9 @@ def test_piet_sees_his_clients_and_reads_tax_post_but_not_care_post(visit, serve
 def test_monique_reads_her_daughters_post(visit):
     page = digid(visit, demo.MONIQUE_BSN)
     expect(page.get_by_text("Uw Berichtenbox staat uit.")).to_be_visible()
+    # Her own mailbox is off: no organisations or e-mail address are pressed on her.
+    expect(page.get_by_role("heading", name="Nieuwe organisaties")).to_have_count(0)
+    expect(page.get_by_text("Dan merkt u niet dat er een bericht is")).to_have_count(0)
     visit.click(page.get_by_role("button", name="Wisselen naar Sanne Peters"))
     expect(
         page.get_by_role("region", name=re.compile("U handelt namens Sanne Peters"))
@@ -72,7 +100,24 @@ def test_monique_reads_her_daughters_post(visit):
     visit.click(page.get_by_role("link", name="Instellingen"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Instellingen van Sanne Peters")
     expect(page.get_by_role("heading", name="Alles op papier")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Van wie krijgt Sanne Peters post digitaal?")
+    ).to_be_visible()
+    expect(
+        page.get_by_role("region", name=re.compile("U handelt namens Sanne Peters"))
+    ).to_contain_text("Curatele: u ziet en regelt alles in deze Berichtenbox.")
     visit.shot("daughters-settings")
+    visit.click(page.get_by_role("link", name="Wat is er gebeurd?"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Wat is er gebeurd op het account van Sanne Peters?"
+    )
+    # "u" is Monique, who reads; Sanne is named; her own acts say how she was logged in.
+    expect(
+        page.get_by_text(re.compile("activeerde Sanne Peters de eigen berichtenbox"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("begon u namens Sanne Peters te handelen"))).to_be_visible()
+    expect(page.get_by_text(re.compile("activeerde u uw berichtenbox"))).to_have_count(0)
+    visit.shot("daughters-activity")
 
 
 def test_monique_switches_her_own_mailbox_on_only_with_the_button(visit):
@@ -98,13 +143,13 @@ def test_lisa_gets_a_mandate_from_koen_uses_it_and_loses_it(visit, browser, serv
     expect(page.get_by_role("alert")).to_contain_text("Vink minstens één organisatie")
     visit.shot("grant-errors")
     page.get_by_label("Burgerservicenummer (BSN)").fill(demo.LISA_BSN)
-    page.get_by_label("Geboortedatum").fill("1990-11-06")
+    page.get_by_label("Geboortedatum").fill("06-11-1990")
     page.get_by_label("RDW – APK-herinnering: berichten lezen").check()
     visit.click(page.get_by_role("button", name="Machtiging geven"))
     expect(page.get_by_role("alert")).to_contain_text(
         "We vonden niemand met dit burgerservicenummer"
     )
-    page.get_by_label("Geboortedatum").fill("1990-11-05")
+    page.get_by_label("Geboortedatum").fill("05-11-1990")
     visit.click(page.get_by_role("button", name="Machtiging geven"))
     expect(page.get_by_role("status")).to_contain_text("De machtiging is gegeven")
     pending = page.get_by_role("region", name=re.compile("Wacht op antwoord"))
@@ -130,11 +175,32 @@ def test_lisa_gets_a_mandate_from_koen_uses_it_and_loses_it(visit, browser, serv
     )
 
     lisa_visit.goto("/portal/inbox")
-    expect(lisa_page.get_by_role("status")).to_contain_text(
-        "U kunt niet meer namens deze persoon handelen"
+    expect(lisa_page.get_by_role("heading", level=1)).to_have_text(
+        "U handelt niet meer namens Koen de Vries"
+    )
+    expect(lisa_page.get_by_role("alert")).to_contain_text(
+        "Koen de Vries heeft de machtiging ingetrokken."
     )
     expect(lisa_page.get_by_role("region", name=re.compile("U handelt namens"))).to_have_count(0)
+    expect(lisa_page.get_by_role("navigation", name="Hoofdmenu")).to_be_visible()
+    lisa_visit.shot("acting-ended")
     close_tab(lisa_visit)
+
+    visit.click(page.get_by_role("link", name="Wat is er gebeurd?"))
+    expect(
+        page.get_by_text(re.compile("aanvaardde Lisa Hendriks de machtiging die u gaf"))
+    ).to_be_visible()
+    expect(
+        page.get_by_text(
+            re.compile(
+                "stopte Lisa Hendriks met handelen namens u: u had de machtiging ingetrokken"
+            )
+        )
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("de machtiging van Lisa Hendriks van Lisa"))).to_have_count(
+        0
+    )
+    visit.shot("koen-activity")
 
 
 def test_piet_filters_and_sorts_his_caseload(visit):
@@ -203,13 +269,13 @@ def test_piets_office_asks_koen_for_a_mandate_and_koen_approves(visit, browser, 
     visit.click(page.get_by_role("link", name="Namens anderen"))
     visit.click(page.get_by_role("link", name="Om een machtiging vragen"))
     page.get_by_label("Burgerservicenummer (BSN)").fill(demo.KOEN_BSN)
-    page.get_by_label("Geboortedatum").fill("1968-04-12")
+    page.get_by_label("Geboortedatum").fill("12-04-1968")
     page.get_by_label("RDW – APK-herinnering: berichten lezen").check()
-    page.get_by_label("Tot en met").fill("2020-01-01")
+    page.get_by_label("Tot en met").fill("01-01-2020")
     visit.click(page.get_by_role("button", name="Verzoek versturen"))
     expect(page.get_by_role("alert")).to_contain_text("De einddatum ligt vóór de begindatum")
     expect(page.get_by_label("RDW – APK-herinnering: berichten lezen")).to_be_checked()
-    page.get_by_label("Tot en met").fill("2099-12-31")
+    page.get_by_label("Tot en met").fill("31-12-2099")
     visit.click(page.get_by_role("button", name="Verzoek versturen"))
     expect(page.get_by_role("status")).to_contain_text("Uw verzoek is verstuurd")
     expect(page.get_by_role("region", name=re.compile("Wacht op antwoord"))).to_contain_text(

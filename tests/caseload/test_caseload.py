@@ -381,3 +381,19 @@ def test_the_grouped_count_equals_the_count_per_message(session, ctx_for, servic
         session.execute(per_message, params).all()
     )
     assert len(session.execute(grouped, params).all()) == 3
+
+
+def test_clients_with_the_same_name_are_told_apart_by_date_of_birth(session, office, bewindvoerder):
+    older = f.person(session, name="Jan", family_name="Vos", born=date(1948, 3, 1))
+    younger = f.person(session, name="Jan", family_name="Vos", born=date(1991, 7, 9))
+    other = f.person(session, name="Els", family_name="de Boer")
+    for client in (older, younger, other):
+        f.measure(session, client, MeasureKind.BESCHERMINGSBEWIND, office=office)
+    rows = caseload(bewindvoerder, everything()).rows
+    namesakes = {row.person_id: row for row in rows if row.namesake}
+    assert set(namesakes) == {older.id, younger.id}
+    assert namesakes[older.id].born == date(1948, 3, 1)
+    only_one = caseload(bewindvoerder, everything(search="1948"))
+    assert only_one.total == 0, "the search is on names; the birth date only tells them apart"
+    filtered = caseload(bewindvoerder, everything(search="vos")).rows
+    assert all(row.namesake for row in filtered), "a namesake stays one on a filtered page"

@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 
 from machtigen.accounts import service as accounts
+from machtigen.accounts.models import Account
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
@@ -101,11 +102,12 @@ def test_new_afnemers_are_asked_once_and_never_ticked_for_the_person(
 
 
 def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afnemers):
-    tax, rdw, town, late = afnemers
+    tax, _rdw, _town, late = afnemers
     person = f.person(session)
+    session.get(Account, person.id).activated_at = clock.now() - timedelta(days=30)
     ctx = ctx_for(PersonActor(person.id, clock.now()))
     asked = {a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)}
-    assert asked == {rdw.id, town.id, late.id}
+    assert asked == {late.id}, "RDW and the town were there when the mailbox was switched on"
     with pytest.raises(ConsentFormMismatch):  # the tax office is never asked about
         consents.answer_new_afnemers(ctx, person.id, asked | {tax.id}, {late.id, tax.id})
     ticked = consents.answer_new_afnemers(ctx, person.id, asked, {late.id})
@@ -137,3 +139,37 @@ def test_a_form_that_is_not_this_pages_changes_nothing(session, ctx_for, clock, 
     with pytest.raises(ConsentFormMismatch):
         consents.apply_consent_choices(ctx, person.id, covered, ticked)
     assert by_name(consents.consent_overview(ctx, person.id))["B RDW"].chosen
+
+
+def test_a_representative_ticks_an_organisation_only_when_all_its_services_are_in_scope(
+    session, ctx_for, clock
+):
+    """Issue 15: Piet (beschermingsbewind, financial) may not decide about the municipality's
+    post, which includes Wmo care; he sees the tick read-only, and why."""
+    town = f.afnemer(session, name="Gemeente Utrecht")
+    f.service(session, town, ServiceCategory.FINANCIAL)
+    wmo = f.service(session, town, ServiceCategory.PERSONAL_CARE)
+    water = f.afnemer(session, name="Waterschap")
+    f.service(session, water, ServiceCategory.FINANCIAL)
+    anna = f.person(session)
+    office = f.office(session)
+    f.measure(session, anna, MeasureKind.BESCHERMINGSBEWIND, office=office)
+    piet = ctx_for(staff_actor(session, f.staff(session, office), clock.now(), loa="EH3"))
+    choices = by_name(consents.consent_overview(piet, anna.id))
+    assert not choices["Gemeente Utrecht"].may_change
+    assert choices["Gemeente Utrecht"].outside_scope == (wmo.name,)
+    assert choices["Waterschap"].may_change and choices["Waterschap"].outside_scope == ()
+    consents.apply_consent_choices(piet, anna.id, {water.id}, {water.id})
+    with pytest.raises(ConsentFormMismatch):  # the page covers only what he may change
+        consents.apply_consent_choices(piet, anna.id, {water.id}, {town.id, water.id})
+    after = by_name(consents.consent_overview(piet, anna.id))
+    assert not after["Gemeente Utrecht"].chosen, "the form cannot tick what is read-only"
+    assert after["Waterschap"].chosen
+    with pytest.raises(NotFound):  # the policy lets him neither change nor see that choice
+        consents.set_opt_in(piet, anna.id, town.id, True)
+    curator = f.person(session)
+    f.measure(session, anna, MeasureKind.CURATELE, person=curator)
+    full = by_name(
+        consents.consent_overview(ctx_for(PersonActor(curator.id, clock.now())), anna.id)
+    )
+    assert full["Gemeente Utrecht"].may_change

@@ -59,3 +59,21 @@ def test_each_missing_or_unreadable_field_gets_its_own_message():
     pretend = MandateForm(party="office", kvk="12345678")
     pretend.check(TEXT["nl"], NOW, offices_allowed=False)
     assert pretend.party == "person" and "bsn" in pretend.errors
+
+
+def test_all_services_of_an_organisation_stands_for_each_of_its_services():
+    town, tax, wmo, rdw, apk = uuid4(), uuid4(), uuid4(), uuid4(), uuid4()
+    form = MandateForm(scope=[f"all:{town}:read", f"{tax}:read", f"{apk}:manage_folders"])
+    items = form.scope_items({town: [tax, wmo], rdw: [apk]})
+    assert [(i.service_id, i.action) for i in items] == [
+        (tax, MandateAction.READ),
+        (wmo, MandateAction.READ),
+        (apk, MandateAction.MANAGE_FOLDERS),
+    ], "each once, whether ticked per service or for the whole organisation"
+    assert MandateForm(scope=[f"all:{uuid4()}:read"]).scope_items({town: [tax]}) == ()
+
+
+def test_the_form_shows_dates_as_people_type_them():
+    from api.portal.forms import default_validity
+
+    assert default_validity(NOW) == ("23-11-2026", "23-11-2027")
