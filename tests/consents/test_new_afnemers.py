@@ -67,7 +67,8 @@ def test_new_means_joined_since_the_mailbox_was_switched_on_or_the_list_reviewed
     koen = resident(session, clock)
     assert asked(ctx_for, clock, koen) == ["CAK", "Waterschap"], "not RDW or the municipality"
     ctx = ctx_for(PersonActor(koen.id, clock.now()))
-    consents.apply_consent_choices(ctx, koen.id, set())
+    shown = {c.afnemer.id for c in consents.consent_overview(ctx, koen.id) if c.may_change}
+    consents.apply_consent_choices(ctx, koen.id, shown, set())
     assert asked(ctx_for, clock, koen) == [], "saving the list is reviewing it"
     assert not consents.consent_for(ctx, koen.id, world["cak"].id), "and ticks nothing"
 
