@@ -16,7 +16,7 @@ from tests.ops.processes import ROOT, free_port, tail, terminate, wait_until_up
 
 def test_the_app_refuses_to_start_without_its_styles(tmp_path):
     assert missing_assets() == []
-    with pytest.raises(MissingAssets, match="component-library-css"):
+    with pytest.raises(MissingAssets, match="components-css"):
         require_assets(tmp_path)
 
 
@@ -45,15 +45,25 @@ def installed(tmp_path_factory) -> Path:
     return folder
 
 
+def production_env(site):
+    """As an operator runs it: production, keys made once with ``machtigen keys generate``."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "MACHTIGEN_DATABASE_URL": f"sqlite:///{site / 'm.db'}",
+        "MACHTIGEN_ENVIRONMENT": "production",
+    }
+
+
 def test_a_clean_venv_migrates_and_serves_the_styled_portal_from_the_wheel(installed):
     site = installed / "run"
     site.mkdir()
     command = str(installed / "venv" / "bin" / "machtigen")
-    env = {"PATH": "/usr/bin:/bin", "MACHTIGEN_DATABASE_URL": f"sqlite:///{site / 'm.db'}"}
-    migrated = subprocess.run(
-        [command, "migrate"], cwd=site, env=env, capture_output=True, text=True, check=False
-    )
-    assert migrated.returncode == 0, migrated.stderr
+    env = production_env(site)
+    for step in (["keys", "generate"], ["migrate"]):
+        done = subprocess.run(
+            [command, *step], cwd=site, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
     port, log = free_port(), site / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -71,7 +81,7 @@ def test_a_clean_venv_migrates_and_serves_the_styled_portal_from_the_wheel(insta
         for path in (
             "/assets/nlds/components/index.css",
             "/assets/nlds/tokens/index.css",
-            "/assets/fonts/noto-sans/index.css",
+            "/assets/fonts/fira-sans/400.css",
             "/assets/portal/portal.css",
         ):
             asset = httpx.get(f"{base}{path}")
@@ -87,10 +97,13 @@ def test_the_installed_app_will_not_serve_unstyled(installed):
     shutil.rmtree(assets)
     site = installed / "unstyled"
     site.mkdir()
+    command = str(installed / "venv" / "bin" / "machtigen")
+    env = production_env(site)
+    subprocess.run([command, "keys", "generate"], cwd=site, env=env, check=True)
     done = subprocess.run(
-        [str(installed / "venv" / "bin" / "machtigen"), "serve", "--port", str(free_port())],
+        [command, "serve", "--port", str(free_port())],
         cwd=site,
-        env={"PATH": "/usr/bin:/bin", "MACHTIGEN_DATABASE_URL": f"sqlite:///{site / 'm.db'}"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
