@@ -124,10 +124,12 @@ def test_the_metrics_of_two_workers_add_up_on_a_port_of_their_own(deployment):
     port, metrics_port, log = free_port(), free_port(), folder / "serve-metrics.log"
     env = environment(folder, url, MACHTIGEN_METRICS_PORT=str(metrics_port))
     with serving(["--workers", "2"], env, log, port):
-        threads = [
-            threading.Thread(target=httpx.get, args=(f"http://127.0.0.1:{port}/health",))
-            for _ in range(20)
-        ]
+        statuses: list[int] = []
+
+        def ask() -> None:
+            statuses.append(httpx.get(f"http://127.0.0.1:{port}/health").status_code)
+
+        threads = [threading.Thread(target=ask) for _ in range(20)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -145,8 +147,10 @@ def test_the_metrics_of_two_workers_add_up_on_a_port_of_their_own(deployment):
         for entry in log.read_text().splitlines()
         if '"route": "/health"' in entry and '"status": 200' in entry
     )
-    # every worker's answers, added up: the 20 and those that found the server up
-    assert float(line.group(1)) == answered >= 21
+    # every worker's answers, added up: ours (admission may shed a few with 503)
+    # and those that found the server up
+    assert statuses.count(200) >= 10, statuses
+    assert float(line.group(1)) == answered >= statuses.count(200) + 1
     assert public.status_code == 404
     assert "machtigen_audit_unsealed_events" in exposed
     assert "machtigen_db_pool_connections_in_use" in exposed
