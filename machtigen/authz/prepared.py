@@ -9,7 +9,7 @@ values change per call.
 This is sound only for rules that use a parameter's value in comparisons with a row's columns
 (which oso pushes into SQL), never against a constant or another parameter (which Polar would
 decide once, for the stand-in). Values a rule branches on (an action name, a category) belong
-in the shape, not in the parameters. ``tests/authz/test_prepared.py`` holds the compiled
+in the shape, not in the parameters. ``tests/authz/test_prepared_check.py`` holds the compiled
 answers equal to the per-object check on generated worlds.
 """
 
