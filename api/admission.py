@@ -1,6 +1,6 @@
 """Admission control: each worker serves a bounded number of requests at once, shared fairly.
 
-One pure ASGI layer decides before any database work (README, "Under a flood"):
+One pure ASGI layer decides before any database work (docs/operations.md, "Under a flood"):
 
 - a worker serves at most ``max_in_flight`` requests at once (default ``db_pool_size`` − 1,
   so an admitted request never queues for a pooled connection); over it: 503 at once;

@@ -8,7 +8,7 @@ on a kept-alive connection for about 40 ms. These protocols set the option thems
 
 ``machtigen serve`` uses httptools (a C parser) on uvloop: under a flood every refused
 request still costs a parse and an answer, and on this machine that costs about a quarter of
-what h11 on asyncio does (``benchmarks/overload.py``; README, "Under a flood").
+what h11 on asyncio does (``benchmarks/overload.py``; docs/operations.md, "Under a flood").
 """
 
 import asyncio

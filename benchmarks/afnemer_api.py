@@ -1,5 +1,5 @@
 # ruff: noqa: S311, S603, S607 - a local benchmark: seeded data, fixed local commands
-"""Load benchmark of the afnemer API (a script, not a test). See README, "Benchmark".
+"""Load benchmark of the afnemer API (a script, not a test). See docs/benchmarks.md, "Afnemer API".
 
 1. creates a fresh PostgreSQL database, migrates it, and fills it with COPY: 1,000,000
    persons with accounts, 200,000 voluntary mandates (with scope rows), 100,000 measures;

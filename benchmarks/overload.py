@@ -1,5 +1,5 @@
 # ruff: noqa: S311, S603 - a local benchmark: seeded data, fixed local commands
-"""Overload benchmark (a script, not a test): does the service hold under a flood? See README,
+"""Overload benchmark (a script, not a test): does the service hold under a flood? See docs/operations.md,
 "Under a flood".
 
 It creates a scratch PostgreSQL database (dropped afterwards), fills it with COPY, starts its
@@ -13,7 +13,7 @@ distort the other measurements):
   (c)       a second server whose PostgreSQL sits behind a TCP proxy: the proxy is cut, A and
             B keep asking, the proxy is restored (recovery without a restart).
 
-Afnemer A runs twice in (a): once following the retry policy the README asks of afnemers
+Afnemer A runs twice in (a): once following the retry policy docs/api.md asks of afnemers
 (honour Retry-After), once as a retry storm (every refused request sent again at once). It
 prints every figure of issue 11's targets, each beside its target. Loopback only, bounded in
 time (about 3 minutes with the defaults).
@@ -283,7 +283,7 @@ def kind_of(status: int, body: bytes) -> str:
 
 
 def backoff(retry_after: float, refusals_in_a_row: int, rng: random.Random) -> float:
-    """The README's retry policy: wait Retry-After, plus a random extra (full jitter) whose
+    """The retry policy of docs/api.md: wait Retry-After, plus a random extra (full jitter) whose
     ceiling doubles with each refusal in a row, from 0.5 s up to 30 s."""
     ceiling = min(30.0, 0.5 * 2 ** (refusals_in_a_row - 1))
     return retry_after + rng.uniform(0, ceiling)
@@ -291,7 +291,7 @@ def backoff(retry_after: float, refusals_in_a_row: int, rng: random.Random) -> f
 
 def flood(port, token, bodies, connections, start, seconds, honour_retry_after, out):
     """Afnemer A: ``connections`` connections, each sending the next request as soon as the
-    last was answered. ``honour_retry_after``: a refused request is retried as the README
+    last was answered. ``honour_retry_after``: a refused request is retried as docs/api.md
     asks (``backoff``); otherwise at once, as a retry storm does."""
 
     async def main() -> list[tuple[float, str, float]]:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     port: int = 8000
     """Port ``machtigen serve`` listens on."""
 
-    # The database pool of each worker process (README, "Sizing"). Every pool the service
+    # The database pool of each worker process (docs/operations.md, "Sizing workers × pool"). Every pool the service
     # opens for requests (SQLAlchemy's, and any async pool) takes these same values.
     db_pool_size: int = Field(default=5, ge=1, le=200)
     """Connections each worker keeps open; ``max_in_flight`` is one less by default."""
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5_000, ge=0)
     """PostgreSQL ``statement_timeout`` for the web workers' connections (0: none)."""
 
-    # Admission control before any database work (issue 11; README, "Under a flood").
+    # Admission control before any database work (issue 11; docs/operations.md, "Under a flood").
     max_in_flight: int | None = Field(default=None, ge=1)
     """Requests one worker serves at once; over it: 503 at once. Unset: ``db_pool_size`` − 1,
     so that every admitted request has its pooled connection and one is left for a request
