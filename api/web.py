@@ -17,7 +17,15 @@ from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx, Origin
 from machtigen.errors import NotFound
-from machtigen.i18n import LANGUAGES, gettext, gettext_callables, language_of, lookup
+from machtigen.i18n import (
+    LANGUAGES,
+    catalog,
+    gettext,
+    gettext_callables,
+    language_of,
+    lookup,
+    period_of_days,
+)
 from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
 from machtigen.inputs import DRIVER_REFUSALS
@@ -70,6 +78,7 @@ def render(
         template,
         {
             **gettext_callables(lang),
+            **_periods(request, lang),
             "lang": lang,
             "other_lang": other,
             "switch_url": language_switch_url(request, other),
@@ -81,6 +90,15 @@ def render(
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, lang, httponly=True, samesite="lax")
     return response
+
+
+def _periods(request: Request, lang: str) -> dict[str, str]:
+    """The configured periods the pages name in words ("drie weken")."""
+    settings = settings_of(request)
+    return {
+        "reminder_period": period_of_days(settings.reminder_days, lang),
+        "untick_period": period_of_days(settings.untick_transition_days, lang),
+    }
 
 
 def language_switch_url(request: Request, lang: str) -> str:
@@ -258,6 +276,9 @@ def install_page_handlers(app: Any) -> None:
 
     from api import problems
     from machtigen.errors import MachtigenError
+
+    for lang in LANGUAGES:
+        catalog(lang)  # read at start-up: a broken catalog stops the service, not a page
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _error: LoginRequired) -> Response:
