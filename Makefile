@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MACHTIGEN_DATABASE_URL ?= sqlite:///./var/machtigen.db
 
-.PHONY: install chromium run test test-browser lint format check-migrations wheel clean
+.PHONY: install chromium run test test-browser lint format check-migrations messages wheel clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ format: install
 check-migrations: install
 	$(BIN)/machtigen migrate
 	$(BIN)/alembic check
+
+## messages: extract the msgids used in the code and templates (babel.cfg) and update both catalogs
+## (machtigen/locale/{nl,en}/LC_MESSAGES/messages.po); new ids arrive untranslated, for a translator
+messages: install
+	mkdir -p var
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-default-keywords --keywords _ \
+		--keywords gettext:2 --keywords ngettext:2,3 --keywords lookup:2 \
+		--sort-output --width 100 --output-file var/messages.pot .
+	$(BIN)/python -m machtigen.i18n_messages var/messages.pot
 
 ## wheel: one wheel in dist/ carrying the portal's CSS, fonts, templates, policies, migrations
 wheel: install

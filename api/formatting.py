@@ -1,39 +1,14 @@
-"""Dates and times as people in the Netherlands read them: Amsterdam time, month in words."""
+"""Dates and times as people in the Netherlands read them: the portal's template filters.
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+The words (month names) come from Babel's locale data in ``machtigen.i18n``, which the
+letters and e-mails use too.
+"""
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-_MONTHS = {
-    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
-    "en": "January February March April May June July August September October November December",
-}
+from datetime import date, datetime
 
+from machtigen.i18n import AMSTERDAM, day, last_day, local, moment
 
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(AMSTERDAM)
-
-
-def day(value: date | datetime | None, lang: str = "nl") -> str:
-    """23 november 2026 / 23 November 2026; a moment is first put in Amsterdam time."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = local(value).date()
-    return f"{value.day} {_MONTHS[lang].split()[value.month - 1]} {value.year}"
-
-
-def moment(value: datetime | None, lang: str = "nl") -> str:
-    """23 november 2026, 14:05 (Amsterdam time)."""
-    if value is None:
-        return ""
-    at = local(value)
-    return f"{day(at, lang)}, {at:%H:%M}"
-
-
-def last_day(value: datetime | None, lang: str = "nl") -> str:
-    """The last day an end moment (exclusive, e.g. midnight) still covers."""
-    return "" if value is None else day(value - timedelta(microseconds=1), lang)
+__all__ = ["AMSTERDAM", "day", "days_until", "iso_day", "last_day", "local", "moment"]
 
 
 def iso_day(value: date | datetime | None) -> str:

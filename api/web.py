@@ -12,12 +12,20 @@ from sqlalchemy.orm import Session
 
 from api import formatting
 from api.deps import SessionDep
-from api.i18n import TEXT, language_of
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx, Origin
 from machtigen.errors import NotFound
+from machtigen.i18n import (
+    LANGUAGES,
+    catalog,
+    gettext,
+    gettext_callables,
+    language_of,
+    lookup,
+    period_of_days,
+)
 from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
 from machtigen.inputs import DRIVER_REFUSALS
@@ -25,6 +33,7 @@ from machtigen.inputs import DRIVER_REFUSALS
 SESSION_COOKIE = "machtigen_session"
 LANGUAGE_COOKIE = "machtigen_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters.update(
     day=formatting.day,
     moment=formatting.moment,
@@ -68,7 +77,8 @@ def render(
         request,
         template,
         {
-            "t": TEXT[lang],
+            **gettext_callables(lang),
+            **_periods(request, lang),
             "lang": lang,
             "other_lang": other,
             "switch_url": language_switch_url(request, other),
@@ -77,9 +87,18 @@ def render(
         status_code=status_code,
         headers=PAGE_HEADERS,
     )
-    if request.query_params.get("lang") in TEXT:
+    if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, lang, httponly=True, samesite="lax")
     return response
+
+
+def _periods(request: Request, lang: str) -> dict[str, str]:
+    """The configured periods the pages name in words ("drie weken")."""
+    settings = settings_of(request)
+    return {
+        "reminder_period": period_of_days(settings.reminder_days, lang),
+        "untick_period": period_of_days(settings.untick_transition_days, lang),
+    }
 
 
 def language_switch_url(request: Request, lang: str) -> str:
@@ -198,13 +217,10 @@ def error_page(
 
 def unusable_fields(error: Any, lang: str) -> list[str]:
     """The fields of a request that did not parse, by their label where the portal has one."""
-    from api.i18n import FIELD_LABELS
-
-    labels = FIELD_LABELS[lang]
     names = []
     for item in error.errors():
         name = next((str(part) for part in reversed(item["loc"]) if isinstance(part, str)), "")
-        label = labels.get(name, name)
+        label = lookup(lang, f"field_{name}") or name
         if label and label not in names:
             names.append(label)
     return names
@@ -216,7 +232,7 @@ def database_unavailable_page(request: Request) -> Response:
 
     refused = refuse(Refusal.DATABASE_UNAVAILABLE)
     lang = language(request)
-    response = render(request, "error.html", lang, 503, message=TEXT[lang]["error_503"])
+    response = render(request, "error.html", lang, 503, message=gettext(lang, "error_503"))
     response.headers.update(refused.headers)
     return response
 
@@ -261,13 +277,16 @@ def install_page_handlers(app: Any) -> None:
     from api import problems
     from machtigen.errors import MachtigenError
 
+    for lang in LANGUAGES:
+        catalog(lang)  # read at start-up: a broken catalog stops the service, not a page
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _error: LoginRequired) -> Response:
         return RedirectResponse("/auth/login", status_code=303)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _error: CsrfRefused) -> Response:
-        return error_page(request, 403, TEXT[language(request)]["error_csrf"])
+        return error_page(request, 403, gettext(language(request), "error_csrf"))
 
     @app.exception_handler(MachtigenError)
     async def _domain(request: Request, error: MachtigenError) -> Response:
@@ -279,7 +298,7 @@ def install_page_handlers(app: Any) -> None:
         response = await problems.refused_input_problem(request, error)
         if not is_page(request):
             return response
-        return error_page(request, 400, TEXT[language(request)]["error_value_unusable"])
+        return error_page(request, 400, gettext(language(request), "error_value_unusable"))
 
     for refusal in DRIVER_REFUSALS:
         app.add_exception_handler(refusal, _refused_input)
@@ -288,9 +307,9 @@ def install_page_handlers(app: Any) -> None:
     async def _http(request: Request, error: HTTPException) -> Response:
         if not is_page(request):
             return await problems.http_problem(request, error)
-        text = TEXT[language(request)]
-        key = f"error_{error.status_code}"
-        return error_page(request, error.status_code, text.get(key, text["error_generic"]))
+        lang = language(request)
+        text = lookup(lang, f"error_{error.status_code}") or gettext(lang, "error_generic")
+        return error_page(request, error.status_code, text)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
@@ -298,7 +317,7 @@ def install_page_handlers(app: Any) -> None:
             return await problems.invalid_problem(request, error)
         lang = language(request)
         fields = unusable_fields(error, lang)
-        return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=fields)
+        return error_page(request, 422, gettext(lang, "error_form_unreadable"), fields=fields)
 
     async def _database_unavailable(request: Request, error: Exception) -> Response:
         if not is_page(request):
@@ -313,7 +332,7 @@ def install_page_handlers(app: Any) -> None:
         if not is_page(request):
             return await problems.unexpected_problem(request, error)
         problems.log_unexpected(request, error)
-        return error_page(request, 500, TEXT[language(request)]["error_500"])
+        return error_page(request, 500, gettext(language(request), "error_500"))
 
 
 LOOKUPS_BY_WHAT_WAS_TYPED = frozenset({"PartyNotFound"})
@@ -326,14 +345,11 @@ def explain(error: Any, lang: str) -> str:
     Whatever was not found, the words are the same, so that a page never tells something
     that exists but is not yours from something that does not exist.
     """
-    from api.i18n import ERRORS
-
     if isinstance(error, NotFound) and type(error).__name__ not in LOOKUPS_BY_WHAT_WAS_TYPED:
-        return ERRORS[lang]["NotFound"]
-    known = ERRORS[lang].get(type(error).__name__)
+        return gettext(lang, "refusal_NotFound")
+    known = lookup(lang, f"refusal_{type(error).__name__}")
     if known:
         return known
     if lang == "en" and error.detail:
         return str(error.detail)
-    text = TEXT[lang]
-    return text.get(f"error_{error.status_code}", text["error_generic"])
+    return lookup(lang, f"error_{error.status_code}") or gettext(lang, "error_generic")

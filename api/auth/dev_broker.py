@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
-from api.i18n import TEXT
 from api.web import clock_of, language, render
+from machtigen.i18n import gettext
 from machtigen.identity.brokers import MEANS
 from machtigen.identity.dev_provider import (
     DIGID_LEVELS,
@@ -254,4 +254,4 @@ def _back(params: dict[str, str], **answer: str) -> RedirectResponse:
 
 def _invalid(request: Request) -> Response:
     lang = language(request)
-    return render(request, "error.html", lang, 400, message=TEXT[lang]["dev_broker_invalid"])
+    return render(request, "error.html", lang, 400, message=gettext(lang, "dev_broker_invalid"))

@@ -18,7 +18,6 @@ from itsdangerous import BadSignature
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.i18n import TEXT
 from api.login_state import load_login_state, sign_login_state
 from api.overload import Refusal, refuse
 from api.problems import problem
@@ -40,6 +39,7 @@ from machtigen.audit.service import record
 from machtigen.authz.actors import AnonymousActor, UnmatchedEidasActor
 from machtigen.db import transaction
 from machtigen.errors import MachtigenError
+from machtigen.i18n import gettext, lookup
 from machtigen.identity import acting_tokens, flows, sessions
 from machtigen.identity import login as logins
 from machtigen.identity.brokers import post_logout_redirect_uri, redirect_uri
@@ -49,10 +49,6 @@ from machtigen.identity.oidc import BrokerUnavailable, RelyingParty
 from machtigen.identity.tokens import InvalidToken
 
 router = APIRouter(include_in_schema=False)
-_CANNOT_ACT_FOR = {
-    "nl": "U kunt niet namens deze persoon handelen. Er is niets veranderd.",
-    "en": "You cannot act for this person. Nothing was changed.",
-}
 LOGIN_STATE_COOKIE = "machtigen_login"
 BROKER_ERRORS = {
     "access_denied": "login_denied",
@@ -86,7 +82,9 @@ async def start_login(request: Request, means: str) -> Response:
         return limited
     party = _relying_party(request, means)
     if party is None:
-        return render(request, "error.html", lang, 404, message=TEXT[lang]["login_unknown_means"])
+        return render(
+            request, "error.html", lang, 404, message=gettext(lang, "login_unknown_means")
+        )
     try:
         authorization = await party.authorization(redirect_uri(settings_of(request), means))
     except BrokerUnavailable:
@@ -127,7 +125,9 @@ async def finish_login(request: Request, means: str) -> Response:
     state, code, error = query.get("state", ""), query.get("code", ""), query.get("error", "")
     party = _relying_party(request, means)
     if party is None:
-        return render(request, "error.html", lang, 404, message=TEXT[lang]["login_unknown_means"])
+        return render(
+            request, "error.html", lang, 404, message=gettext(lang, "login_unknown_means")
+        )
     expected = _expected_state(request, means)
     if (
         expected is None
@@ -165,7 +165,7 @@ async def finish_login(request: Request, means: str) -> Response:
     )
     if isinstance(opened, logins.LoginRefused):
         key = f"login_refused_{opened.reason}"
-        message = TEXT[lang].get(key, TEXT[lang]["login_broker_error"])
+        message = lookup(lang, key) or gettext(lang, "login_broker_error")
         return _failure_page(request, lang, message, 403)
     token, target = opened
     response = RedirectResponse(target, status_code=303)
@@ -239,7 +239,7 @@ async def _refused(
     """Audit the failure (repeats counted, not repeated) and explain it in the user's language."""
     await _audit_failure(request, means, reason)
     lang = language(request)
-    return _failure_page(request, lang, TEXT[lang][text_key], status_code)
+    return _failure_page(request, lang, gettext(lang, text_key), status_code)
 
 
 def _failure_page(request: Request, lang: str, message: str, status_code: int) -> Response:
@@ -249,7 +249,7 @@ def _failure_page(request: Request, lang: str, message: str, status_code: int) -
         lang,
         status_code,
         message=message,
-        title=TEXT[lang]["login_failed_title"],
+        title=gettext(lang, "login_failed_title"),
     )
     response.delete_cookie(LOGIN_STATE_COOKIE, path="/auth")
     return response
@@ -261,8 +261,8 @@ def _broker_unavailable(request: Request, lang: str) -> Response:
         "error.html",
         lang,
         503,
-        message=TEXT[lang]["login_broker_unavailable"],
-        title=TEXT[lang]["login_failed_title"],
+        message=gettext(lang, "login_broker_unavailable"),
+        title=gettext(lang, "login_failed_title"),
     )
     response.headers["Retry-After"] = str(RETRY_BROKER_SECONDS)
     return response
@@ -282,8 +282,8 @@ async def _over_limit(request: Request, lang: str) -> Response | None:
             "error.html",
             lang,
             refused.status,
-            message=TEXT[lang]["login_too_many"] % refused.retry_after,
-            title=TEXT[lang]["login_failed_title"],
+            message=gettext(lang, "login_too_many") % refused.retry_after,
+            title=gettext(lang, "login_failed_title"),
         )
         response.headers.update(refused.headers)
         return response
@@ -315,7 +315,9 @@ def switch_acting_for(
     except StepUpRequired as step_up:
         return step_up_page(request, portal, step_up)
     except (ValueError, MachtigenError):
-        return render(request, "error.html", lang, 403, message=_CANNOT_ACT_FOR[lang])
+        return render(
+            request, "error.html", lang, 403, message=gettext(lang, "error_cannot_act_for")
+        )
     return RedirectResponse("/portal/inbox" if target else "/portal", status_code=303)
 
 

@@ -7,7 +7,6 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.i18n import FIELD_LABELS, TEXT
 from api.portal import (
     account,
     activity,
@@ -24,6 +23,7 @@ from api.portal.forms import UnusableFields, one_value_per_field
 from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded
 from api.web import Portal, anonymous_ctx, error_page, language, logged_in_chrome, render
 from machtigen.audit.service import record
+from machtigen.i18n import gettext, lookup
 from machtigen.identity import sessions
 from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.models import PortalSession
@@ -69,8 +69,8 @@ def install_portal(app: FastAPI) -> None:
     @app.exception_handler(UnusableFields)
     async def _unusable(request: Request, error: UnusableFields) -> Response:
         lang = language(request)
-        labels = [FIELD_LABELS[lang].get(name, name) for name in error.fields]
-        return error_page(request, 422, TEXT[lang]["error_form_unreadable"], fields=labels)
+        labels = [lookup(lang, f"field_{name}") or name for name in error.fields]
+        return error_page(request, 422, gettext(lang, "error_form_unreadable"), fields=labels)
 
     @app.exception_handler(ActingEnded)
     def _acting_ended(request: Request, error: ActingEnded) -> Response:

@@ -12,11 +12,11 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.i18n import TEXT
 from api.web import Portal, PortalDep, language, render
 from machtigen.audit.trail import may_read_trail
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.context import Ctx
+from machtigen.i18n import texts
 from machtigen.identity import sessions
 from machtigen.identity.correspondence import remember_language
 from machtigen.identity.loa import StepUpRequired, require_loa
@@ -110,7 +110,7 @@ class PortalPage:
 
     @property
     def t(self) -> dict[str, str]:
-        return TEXT[self.lang]
+        return texts(self.lang)
 
     @property
     def subject_id(self) -> UUID | None:

@@ -12,6 +12,10 @@ logged in; a representative's address is never shown (it is their personal data)
 Acts of one actor close together (a visit) make one paragraph; ticks and unticks in it are
 listed together. ``describe`` gives one sentence per event, for the CSV and JSON exports.
 
+The words are in the catalogs (``machtigen.i18n``, msgids ``trail_*``: a verb and the rest
+of each clause); this module keeps the grammar: which words, and their order (Dutch puts the
+verb before the subject after a time phrase, English keeps the subject first).
+
 All text from the trail has been encoded at recording (``machtigen.audit.text``): no line
 breaks or control characters. A page must still HTML-escape it, as Jinja2 does.
 """
@@ -19,97 +23,50 @@ breaks or control characters. A page must still HTML-escape it, as Jinja2 does.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from machtigen.audit.trail import TrailEntry, Who
+from machtigen.i18n import day, gettext, local
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 VISIT_GAP = timedelta(minutes=30)
-MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 MEANS = {"digid": "DigiD", "eidas": "eIDAS", "eherkenning": "eHerkenning"}
+"""The login means by their (untranslated) names."""
 EIDAS_LEVELS = {
-    "low": ("laag", "low"),
-    "substantial": ("substantieel", "substantial"),
-    "high": ("hoog", "high"),
+    "low": "trail_level_low",
+    "substantial": "trail_level_substantial",
+    "high": "trail_level_high",
 }
 MEASURES = {
-    "curatele": ("curatele", "guardianship (curatele)"),
-    "beschermingsbewind": ("beschermingsbewind", "protective administration (beschermingsbewind)"),
-    "mentorschap": ("mentorschap", "mentorship (mentorschap)"),
-    "faillissement": ("faillissement", "bankruptcy (faillissement)"),
-    "wsnp": ("schuldsanering (Wsnp)", "debt restructuring (Wsnp)"),
+    "curatele": "trail_measure_curatele",
+    "beschermingsbewind": "trail_measure_beschermingsbewind",
+    "mentorschap": "trail_measure_mentorschap",
+    "faillissement": "trail_measure_faillissement",
+    "wsnp": "trail_measure_wsnp",
 }
 ACTING_ENDED = {
-    "revoked_by_represented": (
-        "{subject} had de machtiging ingetrokken",
-        "{subject} had revoked the mandate",
-    ),
-    "revoked_by_representative": ("de machtiging was ingetrokken", "the mandate had been revoked"),
-    "expired": ("de machtiging was verlopen", "the mandate had expired"),
-    "superseded": (
-        "de machtiging was vervallen door een maatregel van de rechter",
-        "the mandate had lapsed because of a court measure",
-    ),
-    "measure_ended": (
-        "de maatregel van de rechter was beëindigd",
-        "the court measure had ended",
-    ),
-    "unassigned": (
-        "de toewijzing binnen het kantoor was opgeheven",
-        "the assignment within the office had ended",
-    ),
+    "revoked_by_represented": "trail_ended_revoked_by_represented",
+    "revoked_by_representative": "trail_ended_revoked_by_representative",
+    "expired": "trail_ended_expired",
+    "superseded": "trail_ended_superseded",
+    "measure_ended": "trail_ended_measure_ended",
+    "unassigned": "trail_ended_unassigned",
 }
 DENIED = {
-    "read": ("{behalf}een bericht te lezen", "to read a message{behalf}"),
-    "manage_folders": ("{behalf}een bericht op te bergen", "to file a message{behalf}"),
-    "receive_notifications": (
-        "{behalf}e-mail over een bericht te krijgen",
-        "to get e-mail about a message{behalf}",
-    ),
-    "read_audit": ("dit overzicht te bekijken", "to view this overview"),
-    "act_for": ("{for_subject} te handelen", "to act {for_subject}"),
-    "change": ("{behalf}een keuze voor digitale post te wijzigen", "to change a choice{behalf}"),
-    "manage_settings": ("{behalf}instellingen te wijzigen", "to change settings{behalf}"),
-    "activate": ("{behalf}de berichtenbox aan te zetten", "to switch the mailbox on{behalf}"),
-    "deactivate": ("{behalf}de berichtenbox uit te zetten", "to switch the mailbox off{behalf}"),
-    "manage": ("{behalf}een map te beheren", "to manage a folder{behalf}"),
-    "create": ("een machtiging vast te leggen", "to record a mandate"),
-    "accept": ("een machtiging te aanvaarden", "to accept a mandate"),
-    "decline": ("een machtiging af te wijzen", "to decline a mandate"),
-    "revoke": ("een machtiging in te trekken", "to revoke a mandate"),
-    "read_personal_data": (
-        "{behalf}persoonlijke gegevens in te zien",
-        "to see personal details{behalf}",
-    ),
+    "read": "trail_denied_read",
+    "manage_folders": "trail_denied_manage_folders",
+    "receive_notifications": "trail_denied_receive_notifications",
+    "read_audit": "trail_denied_read_audit",
+    "act_for": "trail_denied_act_for",
+    "change": "trail_denied_change",
+    "manage_settings": "trail_denied_manage_settings",
+    "activate": "trail_denied_activate",
+    "deactivate": "trail_denied_deactivate",
+    "manage": "trail_denied_manage",
+    "create": "trail_denied_create",
+    "accept": "trail_denied_accept",
+    "decline": "trail_denied_decline",
+    "revoke": "trail_denied_revoke",
+    "read_personal_data": "trail_denied_read_personal_data",
 }
 
 
@@ -179,70 +136,62 @@ class Words:
             self.actor_is_subject and view.reader_is_subject
         )
 
-    def t(self, nl: str, en: str) -> str:
-        return nl if self.lang == "nl" else en
+    def say(self, msgid: str, **values: Any) -> str:
+        """A text of the catalog in the reader's language, its placeholders filled in."""
+        text = gettext(self.lang, msgid)
+        return text % values if values else text
 
     @property
     def actor(self) -> str:
         """Who did it: "u" for the reader, else a name or what kind of party it was."""
         actor = self.entry.actor
         if self.actor_is_reader:
-            return self.t("u", "you")
+            return self.say("trail_you")
         if self.actor_is_subject:
             return actor.name or self.view.subject
         if actor.kind == "system":
-            return self.t("de Berichtenbox", "the Berichtenbox")
+            return self.say("trail_actor_system")
         if actor.kind == "register":
-            return self.t(
-                "de rechtspraak (curatele- en bewindregister)",
-                "the courts (register of guardianship and administration)",
-            )
+            return self.say("trail_actor_register")
         if actor.kind == "operator":
-            return self.t("een beheerder van de Berichtenbox", "an operator of the Berichtenbox")
+            return self.say("trail_actor_operator")
         if actor.kind == "anonymous":
-            return self.t("iemand die niet was ingelogd", "someone who was not logged in")
-        name = actor.name or self.t("iemand", "someone")
+            return self.say("trail_actor_anonymous")
+        name = actor.name or self.say("trail_someone")
         return f"{name} ({actor.office})" if actor.office else name
 
     @property
     def subject(self) -> str:
         """The person as the object of a sentence: "u" when they read it, else their name."""
-        return self.t("u", "you") if self.view.reader_is_subject else self.view.subject
+        return self.say("trail_you") if self.view.reader_is_subject else self.view.subject
 
-    def own(self, nl_noun: str, en_noun: str, article: str = "de") -> str:
-        """The person's thing: "uw berichtenbox", "de eigen berichtenbox" (done by the person,
-        read by someone else), or "de berichtenbox van Sanne Peters"."""
+    def own(self, yours: str, their_own: str, of: str) -> str:
+        """The person's thing: "uw berichtenbox" (``yours``), "de eigen berichtenbox" (done
+        by the person, read by someone else), or "de berichtenbox van Sanne Peters"."""
         if self.view.reader_is_subject:
-            return self.t(f"uw {nl_noun}", f"your {en_noun}")
+            return self.say(yours)
         if self.actor_is_subject:
-            return self.t(f"{article} eigen {nl_noun}", f"their own {en_noun}")
-        return self.t(
-            f"{article} {nl_noun} van {self.view.subject}", f"the {en_noun} of {self.view.subject}"
-        )
+            return self.say(their_own)
+        return self.say(of, subject=self.view.subject)
 
     @property
     def box(self) -> str:
-        return self.own("berichtenbox", "mailbox")
+        return self.own("trail_box_yours", "trail_box_own", "trail_box_of")
 
     @property
     def address(self) -> str:
-        return self.own("e-mailadres", "e-mail address", "het")
+        return self.own("trail_address_yours", "trail_address_own", "trail_address_of")
 
     @property
     def account(self) -> str:
-        return self.own("account", "account", "het")
-
-    @property
-    def acting_late(self) -> str:
-        """ ", acting on your behalf" at the end of a long English clause."""
-        return f", acting {self.behalf}" if self.behalf else ""
+        return self.own("trail_account_yours", "trail_account_own", "trail_account_of")
 
     @property
     def for_subject(self) -> str:
         """ "namens u" / "namens Sanne Peters", whoever acted."""
         if self.view.reader_is_subject:
-            return self.t("namens u", "on your behalf")
-        return self.t(f"namens {self.view.subject}", f"on behalf of {self.view.subject}")
+            return self.say("trail_for_you")
+        return self.say("trail_for_subject", subject=self.view.subject)
 
     @property
     def behalf(self) -> str:
@@ -251,43 +200,48 @@ class Words:
             return ""
         return self.for_subject
 
-    def did(self, verb_nl: str, rest_nl: str, verb_en: str, rest_en: str) -> Clause:
+    def late_behalf(self) -> tuple[str, str]:
+        """For a long clause: (the end of its rest, its ``behalf``). English says ", acting on
+        your behalf" at the very end; Dutch keeps "namens u" right after the subject."""
+        if not self.behalf:
+            return "", ""
+        if self.lang == "nl":
+            return "", self.behalf
+        return self.say("trail_acting_late", behalf=self.behalf), ""
+
+    def did(self, verb: str, rest: str) -> Clause:
         """The actor did something on the account (a representative: on the person's behalf)."""
-        return Clause(
-            self.actor, self.t(verb_nl, verb_en), self.t(rest_nl, rest_en), behalf=self.behalf
-        )
+        return Clause(self.actor, self.say(verb), rest, behalf=self.behalf)
 
-    def said(self, verb_nl: str, rest_nl: str, verb_en: str, rest_en: str) -> Clause:
+    def said(self, verb: str, rest: str) -> Clause:
         """The actor did something that names the person itself (no "namens u" needed)."""
-        return Clause(self.actor, self.t(verb_nl, verb_en), self.t(rest_nl, rest_en))
+        return Clause(self.actor, self.say(verb), rest)
 
-    def happened(
-        self, subject: tuple[str, str], verb: tuple[str, str], rest: tuple[str, str]
-    ) -> Clause:
+    def happened(self, subject: str, verb: str, rest: str) -> Clause:
         """Something happened to the account that nobody in particular did."""
-        return Clause(self.t(*subject), self.t(*verb), self.t(*rest), actor=False)
+        return Clause(subject, self.say(verb), rest, actor=False)
 
     @property
     def afnemer(self) -> str:
-        return self.entry.names.get("afnemer") or self.t("een organisatie", "an organisation")
+        return self.entry.names.get("afnemer") or self.say("trail_an_organisation")
 
     @property
     def representative(self) -> str:
-        return self.entry.names.get("representative") or self.t("iemand", "someone")
+        return self.entry.names.get("representative") or self.say("trail_someone")
 
     @property
     def message(self) -> str:
         service = self.entry.names.get("service")
-        about = f" ({service})" if service else ""
-        return self.t(
-            f"een bericht van {self.afnemer}{about}", f"a message from {self.afnemer}{about}"
-        )
+        if service:
+            return self.say("trail_message_about", afnemer=self.afnemer, service=service)
+        return self.say("trail_message", afnemer=self.afnemer)
 
     @property
     def measure(self) -> str:
         kind = str(self.entry.detail.get("kind") or self.entry.names.get("measure_kind") or "")
-        nl, en = MEASURES.get(kind, (kind, kind))
-        return self.t(nl or "een maatregel", en or "a court measure")
+        if kind in MEASURES:
+            return self.say(MEASURES[kind])
+        return kind or self.say("trail_measure_unknown")
 
     def on(self) -> bool:
         return bool(self.entry.detail.get("on"))
@@ -297,14 +251,14 @@ Phrase = Callable[[Words], Clause]
 
 
 def _login(w: Words) -> Clause:
-    return w.said("logde", f"in {_origin(w)}", "logged", f"in {_origin(w)}")
+    return w.said("trail_login_verb", w.say("trail_login_rest", origin=_origin(w)))
 
 
 def _level(w: Words) -> str:
     loa = w.entry.loa or ""
     label = loa.rsplit("/", 1)[-1] if loa.startswith("http") else loa
     if w.entry.means == "eidas" and label in EIDAS_LEVELS:
-        label = w.t(*EIDAS_LEVELS[label])
+        label = w.say(EIDAS_LEVELS[label])
     return label
 
 
@@ -312,11 +266,11 @@ def _origin(w: Words, separator: str = " ") -> str:
     """ "met DigiD (niveau midden) vanaf adres 192.0.2.10": how and from where."""
     means = MEANS.get(w.entry.means or "", w.entry.means or "?")
     level = _level(w)
-    text = f"{w.t('met', 'with')} {means}"
+    text = w.say("trail_origin_means", means=means)
     if level:
-        text += f" ({w.t('niveau', 'level')} {level})"
+        text += " " + w.say("trail_origin_level", level=level)
     if w.entry.ip:
-        text += f"{separator}{w.t('vanaf adres', 'from address')} {w.entry.ip}"
+        text += separator + w.say("trail_origin_address", ip=w.entry.ip)
     return text
 
 
@@ -324,112 +278,81 @@ def _origin_sentence(w: Words) -> str:
     """ "U was ingelogd met DigiD (niveau midden), vanaf adres …" for the person's own acts."""
     if not (w.actor_is_subject and w.entry.means):
         return ""
-    subject = w.actor[:1].upper() + w.actor[1:]
-    verb = w.t("was", "were" if w.actor_is_reader else "was")
-    return f"{subject} {verb} {w.t('ingelogd', 'logged in')} {_origin(w, ', ')}."
+    who = w.actor[:1].upper() + w.actor[1:]
+    msgid = "trail_logged_in_reader" if w.actor_is_reader else "trail_logged_in"
+    return w.say(msgid, who=who, origin=_origin(w, ", "))
 
 
 def _acting_for(w: Words) -> Clause:
     if w.entry.detail.get("acting_for"):
-        started = w.said(
-            "begon", f"{w.for_subject} te handelen", "started", f"acting {w.for_subject}"
-        )
-        return replace(started, says_behalf=True)
+        rest = w.say("trail_acting_started_rest", for_subject=w.for_subject)
+        return replace(w.said("trail_acting_started_verb", rest), says_behalf=True)
     ended = ACTING_ENDED.get(str(w.entry.detail.get("ended") or ""))
-    why = ": " + w.t(*ended).format(subject=w.subject) if ended else ""
-    return w.said(
-        "stopte", f"met handelen {w.for_subject}{why}", "stopped", f"acting {w.for_subject}{why}"
-    )
+    why = ": " + w.say(ended, subject=w.subject) if ended else ""
+    rest = w.say("trail_acting_stopped_rest", for_subject=w.for_subject, why=why)
+    return w.said("trail_acting_stopped_verb", rest)
 
 
 def _delivered(w: Words) -> Clause:
     channel = w.entry.detail.get("channel")
-    box = w.box
     if channel == "paper":
-        return w.said(
-            "stuurde",
-            f"{w.subject} een bericht op papier",
-            "sent",
-            f"{w.subject} a message on paper",
-        )
+        return w.said("trail_sent_verb", w.say("trail_sent_paper_rest", subject=w.subject))
     if channel == "both":
-        return w.said(
-            "bezorgde", f"een bericht in {box} en stuurde het ook op papier",
-            "delivered", f"a message into {box} and also sent it on paper",
-        )  # fmt: skip
-    return w.said("bezorgde", f"een bericht in {box}", "delivered", f"a message into {box}")
+        return w.said("trail_delivered_verb", w.say("trail_delivered_both_rest", box=w.box))
+    return w.said("trail_delivered_verb", w.say("trail_delivered_rest", box=w.box))
 
 
 def _mandate_accepted(w: Words) -> Clause:
     if w.actor_is_subject:
-        return w.said(
-            "keurde", f"het verzoek van {w.representative} om een machtiging goed",
-            "approved", f"the request for a mandate from {w.representative}",
-        )  # fmt: skip
-    return w.said(
-        "aanvaardde", f"de machtiging die {w.subject} gaf",
-        "accepted", f"the mandate {w.subject} gave",
-    )  # fmt: skip
+        rest = w.say("trail_request_approved_rest", representative=w.representative)
+        return w.said("trail_request_approved_verb", rest)
+    rest = w.say("trail_mandate_accepted_rest", subject=w.subject)
+    return w.said("trail_mandate_accepted_verb", rest)
 
 
 def _mandate_declined(w: Words) -> Clause:
     if w.actor_is_subject:
-        return w.said(
-            "wees", f"het verzoek van {w.representative} om een machtiging af",
-            "declined", f"the request for a mandate from {w.representative}",
-        )  # fmt: skip
-    return w.said(
-        "wees", f"de machtiging die {w.subject} gaf af",
-        "declined", f"the mandate {w.subject} gave",
-    )  # fmt: skip
+        rest = w.say("trail_request_declined_rest", representative=w.representative)
+        return w.said("trail_request_declined_verb", rest)
+    rest = w.say("trail_mandate_declined_rest", subject=w.subject)
+    return w.said("trail_mandate_declined_verb", rest)
 
 
 def _mandate_revoked(w: Words) -> Clause:
     if w.actor_is_subject:
-        return w.said(
-            "trok", f"de machtiging van {w.representative} in",
-            "revoked", f"the mandate of {w.representative}",
-        )  # fmt: skip
-    return w.said(
-        "beëindigde", f"de machtiging die {w.subject} gaf",
-        "ended", f"the mandate {w.subject} gave",
-    )  # fmt: skip
+        rest = w.say("trail_mandate_revoked_rest", representative=w.representative)
+        return w.said("trail_mandate_revoked_verb", rest)
+    rest = w.say("trail_mandate_ended_rest", subject=w.subject)
+    return w.said("trail_mandate_ended_verb", rest)
 
 
 def _checked(w: Words) -> Clause:
     service = w.entry.names.get("service") or str(w.entry.detail.get("service") or "")
-    at = w.t(f" bij {service}", f" for {service}") if service else ""
-    answer = (
-        w.t("het antwoord was ja", "the answer was yes")
-        if w.entry.detail.get("allowed")
-        else w.t("het antwoord was nee", "the answer was no")
-    )
-    behalf = w.for_subject
-    return w.said(
-        "vroeg", f"of iemand {behalf} mag handelen{at}; {answer}",
-        "asked", f"whether someone may act {behalf}{at}; {answer}",
-    )  # fmt: skip
+    at = w.say("trail_checked_at", service=service) if service else ""
+    allowed = w.entry.detail.get("allowed")
+    answer = w.say("trail_checked_yes") if allowed else w.say("trail_checked_no")
+    rest = w.say("trail_checked_rest", behalf=w.for_subject, at=at, answer=answer)
+    return w.said("trail_checked_verb", rest)
 
 
 def _denied(w: Words) -> Clause:
     asked = str(w.entry.detail.get("asked") or "?")
-    nl, en = DENIED.get(asked, (f"iets te doen ({asked})", f"to do something ({asked})"))
-    behalf = w.behalf
-    text = w.t(nl, en).format(
-        for_subject=w.for_subject,
-        behalf=w.t(f"{behalf} " if behalf else "", f" {behalf}" if behalf else ""),
-    )
-    return w.said("probeerde", f"{text}, maar dat mocht niet", "tried", f"{text} and was refused")
+    behalf = w.say("trail_denied_behalf", behalf=w.behalf) if w.behalf else ""
+    if asked in DENIED:
+        text = w.say(DENIED[asked], for_subject=w.for_subject, behalf=behalf)
+    else:
+        text = w.say("trail_denied_other", asked=asked)
+    return w.said("trail_denied_verb", w.say("trail_denied_rest", what=text))
 
 
 def _ticks(w: Words, names: str, on: bool) -> Clause:
-    return w.did(
-        "vinkte", f"{names} {'aan' if on else 'uit'}", "ticked" if on else "unticked", names
-    )
+    if on:
+        return w.did("trail_ticked_verb", w.say("trail_ticked_rest", names=names))
+    return w.did("trail_unticked_verb", w.say("trail_unticked_rest", names=names))
 
 
 def _staff(w: Words) -> str:
-    return str(w.entry.detail.get("staff_name") or w.t("een medewerker", "an employee"))
+    return str(w.entry.detail.get("staff_name") or w.say("trail_an_employee"))
 
 
 def _needed(w: Words) -> str:
@@ -437,247 +360,166 @@ def _needed(w: Words) -> str:
     return f" ({needed})" if needed else ""
 
 
-def _simple(verb_nl: str, rest_nl: str, verb_en: str, rest_en: str) -> Phrase:
-    return lambda w: w.did(verb_nl, rest_nl, verb_en, rest_en)
+def _simple(verb: str, rest: str) -> Phrase:
+    return lambda w: w.did(verb, w.say(rest))
+
+
+def _switched(w: Words, on: str, off: str) -> Clause:
+    return w.did("trail_switched_verb", w.say(on if w.on() else off))
+
+
+def _read_state(w: Words, verb: str, rest: str) -> Clause:
+    late, behalf = w.late_behalf()
+    text = w.say(rest, afnemer=w.afnemer, acting_late=late)
+    return Clause(w.actor, w.say(verb), text, behalf=behalf)
 
 
 PHRASES: dict[str, Phrase] = {
     "login": _login,
-    "logout": lambda w: w.said("logde", "uit", "logged", "out"),
+    "logout": lambda w: w.said("trail_logout_verb", w.say("trail_logout_rest")),
     "login.step_up_required": lambda w: w.said(
-        "moest",
-        f"opnieuw inloggen op een hoger niveau{_needed(w)}",
-        "had",
-        f"to log in again at a higher level{_needed(w)}",
+        "trail_step_up_verb", w.say("trail_step_up_rest", needed=_needed(w))
     ),
     "session.acting_for": _acting_for,
     "token.issued": lambda w: w.said(
-        "kreeg",
-        f"toegang voor een app om {w.for_subject} te handelen",
-        "got",
-        f"access for an app to act {w.for_subject}",
+        "trail_token_verb", w.say("trail_token_rest", for_subject=w.for_subject)
     ),
     "eidas.registered": lambda w: w.happened(
-        ("een Europees inlogmiddel (eIDAS)", "a European eID (eIDAS)"),
-        ("werd", "was"),
-        (
-            f"aangemeld dat mogelijk bij {w.subject} hoort",
-            f"registered that may belong to {w.subject}",
-        ),
+        w.say("trail_eidas_registered_subject"),
+        "trail_eidas_registered_verb",
+        w.say("trail_eidas_registered_rest", subject=w.subject),
     ),
     "eidas.linked": lambda w: w.said(
-        "koppelde",
-        f"een Europees inlogmiddel (eIDAS) aan {w.account}",
-        "linked",
-        f"a European eID (eIDAS) to {w.account}",
+        "trail_eidas_linked_verb", w.say("trail_eidas_linked_rest", account=w.account)
     ),
     "account.casco_created": lambda w: w.happened(
-        (w.account, w.account),
-        ("werd", "was"),
-        ("aangemaakt (nog niet geactiveerd)", "created (not activated)"),
+        w.account, "trail_casco_created_verb", w.say("trail_casco_created_rest")
     ),
-    "account.activated": lambda w: w.said(
-        "activeerde",
-        w.box,
-        "activated",
-        w.box,
-    ),
+    "account.activated": lambda w: w.said("trail_activated_verb", w.box),
     "account.deactivated": lambda w: w.said(
-        "zette",
-        f"{w.box} uit: alle post komt weer op papier",
-        "switched off",
-        f"{w.box}: all post goes on paper again",
+        "trail_deactivated_verb", w.say("trail_deactivated_rest", box=w.box)
     ),
-    "account.paper_switch": lambda w: w.did(
-        "zette",
-        "'alles op papier' " + ("aan" if w.on() else "uit"),
-        "switched",
-        ("on" if w.on() else "off") + " 'everything on paper'",
-    ),
+    "account.paper_switch": lambda w: _switched(w, "trail_paper_on", "trail_paper_off"),
     "account.email_changed": lambda w: (
-        w.said(
-            "wijzigde",
-            w.address,
-            "changed",
-            w.address,
-        )
+        w.said("trail_email_changed_verb", w.address)
         if w.entry.detail.get("has_email")
-        else w.said(
-            "verwijderde",
-            w.address,
-            "removed",
-            w.address,
-        )
+        else w.said("trail_email_removed_verb", w.address)
     ),
     "account.email_confirmed": lambda w: w.said(
-        "bevestigde",
-        f"dat {w.address} nog klopt",
-        "confirmed",
-        f"that {w.address} is still right",
+        "trail_email_confirmed_verb", w.say("trail_email_confirmed_rest", address=w.address)
     ),
-    "account.reminders_changed": lambda w: w.did(
-        "zette",
-        "de herinneringen " + ("aan" if w.on() else "uit"),
-        "switched",
-        "the reminders " + ("on" if w.on() else "off"),
+    "account.reminders_changed": lambda w: _switched(
+        w, "trail_reminders_on", "trail_reminders_off"
     ),
-    "account.afnemers_reviewed": _simple(
-        "bekeek", "de lijst met organisaties", "reviewed", "the list of organisations"
-    ),
-    "folder.created": _simple("maakte", "een map aan", "created", "a folder"),
+    "account.afnemers_reviewed": _simple("trail_reviewed_verb", "trail_reviewed_rest"),
+    "folder.created": _simple("trail_folder_created_verb", "trail_folder_created_rest"),
     "consent.ticked": lambda w: _ticks(w, w.afnemer, True),
     "consent.unticked": lambda w: _ticks(w, w.afnemer, False),
-    "consent.read_state_shared": lambda w: Clause(
-        w.actor,
-        w.t("gaf", "let"),
-        w.t(
-            f"{w.afnemer} toestemming om te zien of de berichten van {w.afnemer} gelezen worden",
-            f"{w.afnemer} see whether its messages are read{w.acting_late}",
-        ),
-        behalf=w.t(w.behalf, ""),
+    "consent.read_state_shared": lambda w: _read_state(
+        w, "trail_read_state_shared_verb", "trail_read_state_shared_rest"
     ),
-    "consent.read_state_withheld": lambda w: Clause(
-        w.actor,
-        w.t("trok", "withdrew"),
-        w.t(
-            f"de toestemming van {w.afnemer} in om te zien of de berichten van {w.afnemer}"
-            " gelezen worden",
-            f"the permission of {w.afnemer} to see whether its messages are read{w.acting_late}",
-        ),
-        behalf=w.t(w.behalf, ""),
+    "consent.read_state_withheld": lambda w: _read_state(
+        w, "trail_read_state_withheld_verb", "trail_read_state_withheld_rest"
     ),
     "consent.untick_effective": lambda w: w.happened(
-        (f"het uitvinken van {w.afnemer}", f"unticking {w.afnemer}"),
-        ("ging", "took"),
-        ("in: die post komt voortaan op papier", "effect: its post now goes on paper"),
+        w.say("trail_untick_effective_subject", afnemer=w.afnemer),
+        "trail_untick_effective_verb",
+        w.say("trail_untick_effective_rest"),
     ),
     "message.delivered": _delivered,
-    "message.opened": lambda w: w.did("opende", w.message, "opened", w.message),
+    "message.opened": lambda w: w.did("trail_opened_verb", w.message),
     "message.filed": lambda w: w.did(
-        "legde", w.message + " in een map", "filed", w.message + " in a folder"
+        "trail_filed_verb", w.say("trail_filed_rest", message=w.message)
     ),
-    "message.archived": lambda w: w.did("archiveerde", w.message, "archived", w.message),
+    "message.archived": lambda w: w.did("trail_archived_verb", w.message),
     "message.unarchived": lambda w: w.did(
-        "haalde", w.message + " uit het archief", "took", w.message + " out of the archive"
+        "trail_unarchived_verb", w.say("trail_unarchived_rest", message=w.message)
     ),
     "message.reminder": lambda w: w.happened(
-        ("er", "a reminder"),
-        ("ging", "went"),
-        (
-            f"een herinnering uit over een ongelezen bericht aan {w.subject}",
-            f"out about an unread message to {w.subject}",
-        ),
+        w.say("trail_reminder_subject"),
+        "trail_reminder_verb",
+        w.say("trail_reminder_rest", subject=w.subject),
     ),
     "message.not_reached": lambda w: w.happened(
-        (w.afnemer, w.afnemer),
-        ("kreeg", "was"),
-        (
-            f"te horen dat {w.subject} niet bereikt was",
-            f"told that {w.subject} had not been reached",
-        ),
+        w.afnemer, "trail_not_reached_verb", w.say("trail_not_reached_rest", subject=w.subject)
     ),
     "message.read_state_disclosed": lambda w: w.said(
-        "zag",
-        f"of {w.subject} een bericht had gelezen",
-        "saw",
-        f"whether {w.subject} had read a message",
+        "trail_read_state_disclosed_verb",
+        w.say("trail_read_state_disclosed_rest", subject=w.subject),
     ),
     "letter.created": lambda w: w.happened(
-        ("een brief op papier", "a paper letter"),
-        ("werd", "was"),
-        (
-            f"voor {w.subject} klaargezet over ongelezen post",
-            f"prepared for {w.subject} about unread post",
-        ),
+        w.say("trail_letter_created_subject"),
+        "trail_letter_created_verb",
+        w.say("trail_letter_created_rest", subject=w.subject),
     ),
     "letter.written": lambda w: w.happened(
-        (
-            f"een brief aan {w.subject} over ongelezen post",
-            f"a letter to {w.subject} about unread post",
-        ),
-        ("werd", "was"),
-        ("gedrukt en verstuurd", "printed and sent"),
+        w.say("trail_letter_written_subject", subject=w.subject),
+        "trail_letter_written_verb",
+        w.say("trail_letter_written_rest"),
     ),
     "mandate.granted": lambda w: w.said(
-        "machtigde", w.representative, "gave", f"{w.representative} a mandate"
+        "trail_granted_verb", w.say("trail_granted_rest", representative=w.representative)
     ),
     "mandate.requested": lambda w: w.said(
-        "vroeg", f"{w.subject} om een machtiging", "asked", f"{w.subject} for a mandate"
+        "trail_requested_verb", w.say("trail_requested_rest", subject=w.subject)
     ),
     "mandate.accepted": _mandate_accepted,
     "mandate.declined": _mandate_declined,
     "mandate.revoked": _mandate_revoked,
     "mandate.expired": lambda w: w.happened(
-        (f"de machtiging van {w.representative}", f"the mandate of {w.representative}"),
-        ("verliep", "expired"),
-        ("", ""),
+        w.say("trail_expired_subject", representative=w.representative),
+        "trail_expired_verb",
+        "",
     ),
     "mandate.lapsed": lambda w: w.happened(
-        (
-            f"(een deel van) de machtiging van {w.representative}",
-            f"(part of) the mandate of {w.representative}",
-        ),
-        ("verviel", "lapsed"),
-        ("door een maatregel van de rechter", "because of a court measure"),
+        w.say("trail_lapsed_subject", representative=w.representative),
+        "trail_lapsed_verb",
+        w.say("trail_lapsed_rest"),
     ),
     "measure.started": lambda w: w.said(
-        "registreerde",
-        f"{w.measure} voor {w.subject}, met {w.representative} als vertegenwoordiger",
-        "registered",
-        f"{w.measure} for {w.subject}, with {w.representative} as representative",
+        "trail_measure_started_verb",
+        w.say(
+            "trail_measure_started_rest",
+            measure=w.measure,
+            subject=w.subject,
+            representative=w.representative,
+        ),
     ),
     "measure.changed": lambda w: w.said(
-        "wijzigde",
-        f"de maatregel {w.measure} voor {w.subject}",
-        "changed",
-        f"the court measure {w.measure} for {w.subject}",
+        "trail_measure_changed_verb",
+        w.say("trail_measure_changed_rest", measure=w.measure, subject=w.subject),
     ),
     "measure.ended": lambda w: w.said(
-        "beëindigde",
-        f"de maatregel {w.measure} voor {w.subject}",
-        "ended",
-        f"the court measure {w.measure} for {w.subject}",
+        "trail_measure_ended_verb",
+        w.say("trail_measure_ended_rest", measure=w.measure, subject=w.subject),
     ),
     "mandate.checked": _checked,
     "representatives.listed": lambda w: w.said(
-        "vroeg",
-        f"wie {w.for_subject} mogen handelen",
-        "asked",
-        f"who may act {w.for_subject}",
+        "trail_listed_verb", w.say("trail_listed_rest", for_subject=w.for_subject)
     ),
     "authz.denied": _denied,
-    "audit.exported": lambda w: w.said(
-        "downloadde", "dit overzicht", "downloaded", "this overview"
-    ),
-    "audit.viewed": lambda w: w.said("bekeek", "dit overzicht", "viewed", "this overview"),
+    "audit.exported": lambda w: w.said("trail_exported_verb", w.say("trail_this_overview")),
+    "audit.viewed": lambda w: w.said("trail_viewed_verb", w.say("trail_this_overview")),
     "office.client_assigned": lambda w: w.said(
-        "wees",
-        f"{w.subject} toe aan {_staff(w)}",
-        "assigned",
-        f"{w.subject} to {_staff(w)}",
+        "trail_assigned_verb", w.say("trail_assigned_rest", subject=w.subject, staff=_staff(w))
     ),
     "office.client_unassigned": lambda w: w.said(
-        "wees",
-        f"{w.subject} niet langer toe aan {_staff(w)}",
-        "unassigned",
-        f"{w.subject} from {_staff(w)}",
+        "trail_unassigned_verb",
+        w.say("trail_unassigned_rest", subject=w.subject, staff=_staff(w)),
     ),
 }
 
 
 def when(entry: TrailEntry, lang: str) -> str:
-    local = entry.occurred_at.astimezone(LOCAL)
-    month = MONTHS[lang][local.month - 1]
-    if lang == "nl":
-        return f"Op {local.day} {month} {local.year} om {local:%H:%M}"
-    return f"On {local.day} {month} {local.year} at {local:%H:%M},"
+    at = local(entry.occurred_at)
+    return gettext(lang, "trail_when") % {"date": day(at, lang), "time": f"{at:%H:%M}"}
 
 
 def clause_of(entry: TrailEntry, view: Viewpoint, lang: str) -> Clause:
     words = Words(entry, view, lang)
     phrase = PHRASES.get(entry.action)
     if phrase is None:
-        return words.said("deed", f"iets ({entry.action})", "did", f"something ({entry.action})")
+        return words.said("trail_other_verb", words.say("trail_other_rest", action=entry.action))
     return phrase(words)
 
 
@@ -790,20 +632,19 @@ def _counted(pieces: list[str], lang: str) -> list[str]:
             counted[-1] = (piece, counted[-1][1] + 1)
         else:
             counted.append((piece, 1))
-    times = {2: ("2 keer", "twice")}
-    return [
-        piece
-        if count == 1
-        else f"{piece} ({times.get(count, (f'{count} keer', f'{count} times'))[lang != 'nl']})"
-        for piece, count in counted
-    ]
+    return [piece if count == 1 else _times(piece, count, lang) for piece, count in counted]
+
+
+def _times(piece: str, count: int, lang: str) -> str:
+    times = gettext(lang, "trail_twice") if count == 2 else gettext(lang, "trail_times")
+    return f"{piece} ({times % {'count': count}})"
 
 
 def _listed(names: list[str], lang: str, *, oxford: bool = False) -> str:
     if len(names) == 1:
         return names[0]
-    last = (", and " if oxford else " and ") if lang == "en" else " en "
-    return ", ".join(names[:-1]) + last + names[-1]
+    last = gettext(lang, "trail_list_oxford") if oxford else gettext(lang, "trail_list")
+    return last % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
 __all__ = ["Clause", "Viewpoint", "Words", "clause_of", "describe", "narrate", "when"]

@@ -1,11 +1,10 @@
 """Paper letters: one print-ready A4 PDF per letter, for the print street (rule 7).
 
 A letter is in the person's language and names the login means the person has
-(``machtigen.identity.correspondence``); its texts are the portal's (``api.i18n``, plain data
-that this module reads like the templates do, so that one catalogue holds every text people
-read). The sender's address, phone number and web address are settings; without them no
-letter is written (``LettersNotConfigured``), except in development, where the letter says in
-red that it is a specimen.
+(``machtigen.identity.correspondence``); its texts are in the catalogs that hold every other
+text people read (``machtigen.i18n``, msgids ``letter_*``). The sender's address, phone number
+and web address are settings; without them no letter is written (``LettersNotConfigured``),
+except in development, where the letter says in red that it is a specimen.
 
 A letter row is written in the transaction of the escalation; the PDF afterwards, by
 whoever claims the pending row (a lease, as for notifications). The file is named after
@@ -26,8 +25,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from api.formatting import day
-from api.i18n import TEXT, language_of
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.service import record
 from machtigen.authz.actors import SystemActor
@@ -35,6 +32,7 @@ from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.context import Ctx
+from machtigen.i18n import day, language_of, texts
 from machtigen.identity.correspondence import login_means
 from machtigen.identity.models import Person
 from machtigen.messages.models import Message
@@ -138,10 +136,10 @@ def letter_lines(session: Session, letter_id: UUID) -> list[LetterLine]:
 def compose(
     letter: Letter, lines: Sequence[LetterLine], means: Sequence[str], sender: LetterSender
 ) -> LetterContent:
-    """The letter's text from the portal's translations (``api.i18n``), in the letter's language,
+    """The letter's text from the catalogs (``machtigen.i18n``), in the letter's language,
     naming only the login means the person has (``means``: ``digid`` and/or ``eidas``)."""
     lang = language_of(letter.language)
-    t = TEXT[lang]
+    t = texts(lang)
     values = {"web": sender.web, "phone": sender.phone, "name": letter.addressee}
     paragraphs = [
         t["letter_greeting"] % values,
@@ -187,7 +185,7 @@ def _login_key(means: Sequence[str]) -> str:
 def render_pdf(letter: Letter, content: LetterContent, sender: LetterSender) -> bytes:
     """A4; the address in the window of a standard (DL / C5) window envelope, the sender's
     address, phone number and web address in the letterhead."""
-    t = TEXT[language_of(letter.language)]
+    t = texts(language_of(letter.language))
     pdf = FPDF(format="A4", unit="mm")
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_title(_printable(content.title))

@@ -10,7 +10,7 @@ Recipients are decided by the policy: the owner and every representative for who
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -43,6 +43,7 @@ from machtigen.notifications.models import (
     NotificationStatus,
     RecipientKind,
 )
+from machtigen.notifications.texts import render_mandate_change, render_message_notice
 
 NOT_REACHED_EVENT = "nl.mijnoverheid.berichtenbox.bericht-niet-bereikt"
 
@@ -203,7 +204,7 @@ def on_message_delivered(ctx: Ctx, message: Message) -> list[Notification]:
 
 
 def remind(ctx: Ctx, message: Message) -> list[Notification]:
-    """The one repeat notification after three weeks unread (rule 6); never a second one."""
+    """The one repeat notification after ``reminder_days`` unread (rule 6); never a second one."""
     follow_up = _follow_up(ctx, message.id)
     if follow_up.reminded_at is not None:
         return []
@@ -310,123 +311,6 @@ def _enqueue(
     )
     ctx.session.add(notification)
     return [notification]
-
-
-# --- texts: the kind of message, the sender, the action and deadline; never the content ---
-
-
-_MESSAGE_TEXTS = {
-    "nl": {
-        "new": "Nieuw bericht van {organisation} in uw Berichtenbox",
-        "new_client": "Nieuw bericht van {organisation} voor uw cliënt {client}",
-        "reminder": "Herinnering: ongelezen bericht van {organisation}",
-        "reminder_client": "Herinnering: ongelezen bericht van {organisation} voor {client}",
-        "intro": "Er staat een bericht van {organisation} voor u klaar in de Berichtenbox"
-        " van {portal}.",
-        "intro_client": "Er staat een bericht van {organisation} klaar in de Berichtenbox"
-        " van uw cliënt {client}.",
-        "intro_reminder": "U heeft dit bericht al drie weken niet gelezen.",
-        "kind": "Soort bericht: {kind}",
-        "action": "Wat u moet doen: {action}",
-        "deadline": "Uiterlijk: {deadline}",
-        "outro": "Log in op {portal} om het bericht te lezen. Typ het adres zelf in: wij"
-        " sturen nooit een link om in te loggen. Deze e-mail bevat nooit de inhoud van"
-        " het bericht.",
-    },
-    "en": {
-        "new": "New message from {organisation} in your Message box",
-        "new_client": "New message from {organisation} for your client {client}",
-        "reminder": "Reminder: unread message from {organisation}",
-        "reminder_client": "Reminder: unread message from {organisation} for {client}",
-        "intro": "A message from {organisation} is waiting for you in your {portal} Message box.",
-        "intro_client": "A message from {organisation} is waiting in the Message box of"
-        " your client {client}.",
-        "intro_reminder": "You have not read this message for three weeks.",
-        "kind": "Kind of message: {kind}",
-        "action": "What you need to do: {action}",
-        "deadline": "Deadline: {deadline}",
-        "outro": "Log in to {portal} to read it. Type the address yourself: we never send"
-        " a link to log in. This e-mail never contains the message itself.",
-    },
-}
-
-
-def render_message_notice(
-    language: str,
-    *,
-    reminder: bool,
-    organisation: str,
-    kind_of_message: str,
-    action_text: str | None,
-    deadline: date | None,
-    client: str | None,
-) -> tuple[str, str]:
-    """Subject and body of a new-message or reminder e-mail."""
-    texts = _MESSAGE_TEXTS.get(language, _MESSAGE_TEXTS["nl"])
-    portal = get_settings().portal_name
-    values = {"organisation": organisation, "client": client or "", "portal": portal}
-    subject_key = ("reminder" if reminder else "new") + ("_client" if client else "")
-    lines = [texts["intro_client" if client else "intro"].format(**values)]
-    if reminder:
-        lines.append(texts["intro_reminder"])
-    lines += ["", texts["kind"].format(kind=kind_of_message)]
-    if action_text:
-        lines.append(texts["action"].format(action=action_text))
-    if deadline is not None:
-        lines.append(texts["deadline"].format(deadline=_format_date(deadline, language)))
-    lines += ["", texts["outro"].format(**values)]
-    return texts[subject_key].format(**values), "\n".join(lines) + "\n"
-
-
-_MANDATE_CHANGES = {
-    "nl": {
-        "granted": "er is een machtiging voor u klaargezet; accepteer of weiger die",
-        "requested": "er is een machtiging aangevraagd; keur die goed of weiger die",
-        "accepted": "een machtiging is geaccepteerd en geldt nu",
-        "declined": "een machtiging is geweigerd",
-        "revoked": "een machtiging is ingetrokken",
-        "expired": "een machtiging is verlopen",
-        "lapsed": "een machtiging is (deels) vervallen door een maatregel van de rechter",
-    },
-    "en": {
-        "granted": "a mandate was granted to you; accept or decline it",
-        "requested": "a mandate was requested; approve or decline it",
-        "accepted": "a mandate was accepted and is now in force",
-        "declined": "a mandate was declined",
-        "revoked": "a mandate was revoked",
-        "expired": "a mandate expired",
-        "lapsed": "a mandate lapsed (in part) through a court measure",
-    },
-}
-
-
-def render_mandate_change(
-    language: str, *, change: str, for_owner: bool, client: str, valid_until: datetime
-) -> tuple[str, str]:
-    language = language if language in _MANDATE_CHANGES else "nl"
-    portal = get_settings().portal_name
-    what = _MANDATE_CHANGES[language].get(change, change)
-    if language == "en":
-        subject = f"{portal}: a change in your mandates"
-        whose = "your own mandates" if for_owner else f"your mandates for {client}"
-        body = (
-            f"In {whose}: {what}.\nValid until: {_format_date(valid_until.date(), language)}.\n\n"
-            f"Log in to {portal} to see the details. Type the address yourself: we never send"
-            " a link to log in.\n"
-        )
-    else:
-        subject = f"{portal}: wijziging in uw machtigingen"
-        whose = "uw eigen machtigingen" if for_owner else f"uw machtigingen voor {client}"
-        body = (
-            f"In {whose}: {what}.\nGeldig tot: {_format_date(valid_until.date(), language)}.\n\n"
-            f"Log in op {portal} om de details te zien. Typ het adres zelf in: wij sturen"
-            " nooit een link om in te loggen.\n"
-        )
-    return subject, body
-
-
-def _format_date(day: date, language: str) -> str:
-    return day.strftime("%d-%m-%Y") if language == "nl" else day.isoformat()
 
 
 def _initials(person: Person) -> str:

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from api.i18n import TEXT
 from machtigen.accounts.models import Account
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.authz.actors import AnonymousActor, PersonActor, SystemActor
 from machtigen.config import Settings
+from machtigen.i18n import gettext
 from machtigen.identity import login as logins
 from machtigen.identity.correspondence import (
     correspondence_language,
@@ -321,7 +321,7 @@ def test_one_letter_per_language_rendered_to_png(session, ctx_for, clock, tmp_pa
         png.unlink(missing_ok=True)
         render_png(pdf, png)
         _assert_a_page_with_text(png)
-        assert TEXT[lang]["letter_title"] in pdf_text(pdf.read_bytes())
+        assert gettext(lang, "letter_title") in pdf_text(pdf.read_bytes())
 
 
 def render_png(pdf: Path, png: Path) -> None:

@@ -3,13 +3,13 @@ and changes nothing. The instances from the attack run, then every field of ever
 
 import pytest
 
-from api.i18n import FIELD_LABELS
 from api.portal import ROUTERS
+from machtigen.i18n import texts
 from machtigen.mandates.models import MeasureKind
 from tests import factories as f
 from tests.api_auth.test_login_flow import committed, hidden, login
 
-LABELS = FIELD_LABELS["nl"]
+LABELS = {k.removeprefix("field_"): v for k, v in texts("nl").items() if k.startswith("field_")}
 
 
 def assert_names(response, *fields, status=422):

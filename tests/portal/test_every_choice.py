@@ -341,6 +341,28 @@ def test_rule_6_the_three_week_reminder(client, db, clock, tmp_path):
     assert reminders == []  # switched off: no repeat e-mail
 
 
+def test_the_settings_page_names_the_configured_periods(client, db, clock):
+    def world(s):
+        owner, _afnemer, _message = _with_post(s)
+        s.get(Account, owner.id).email = "owner@example.nl"
+        return owner
+
+    owner = build(db, world)
+    me = digid(client, owner)
+    page = me.open("/portal/settings")
+    assert "Als u een bericht drie weken niet heeft gelezen" in page
+    assert "gaat dat na drie weken in" in page
+    settings = client.app.state.settings
+    client.app.state.settings = settings.model_copy(
+        update={"reminder_days": 10, "untick_transition_days": 14}
+    )
+    page = me.open("/portal/settings")
+    assert "Als u een bericht tien dagen niet heeft gelezen" in page
+    assert "gaat dat na twee weken in" in page
+    assert "drie weken" not in page
+    assert "If you have not read a message for ten days" in me.open("/portal/settings?lang=en")
+
+
 def test_rule_8_read_state_shared_with_an_afnemer(client, db, clock):
     owner, afnemer, message = build(db, _with_post)
 

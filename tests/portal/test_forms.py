@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
-from api.i18n import TEXT
 from api.portal.forms import MandateForm, parse_date, parse_uuid
+from machtigen.i18n import texts
 from machtigen.mandates.models import MandateAction
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -34,8 +34,8 @@ def test_a_scope_value_our_form_never_sends_refuses_the_whole_scope():
     for garbage in (f"{service}:delete_everything", "garbage", ":read"):
         form = MandateForm(scope=[f"{service}:read", garbage], valid_from="2026-11-23")
         assert form.scope_items() == ()
-        form.check(TEXT["en"], NOW, offices_allowed=False)
-        assert form.errors["scope"] == TEXT["en"]["error_422"]
+        form.check(texts("en"), NOW, offices_allowed=False)
+        assert form.errors["scope"] == texts("en")["error_422"]
 
 
 def test_validity_runs_from_now_until_the_end_of_the_last_day_in_amsterdam():
@@ -47,17 +47,17 @@ def test_validity_runs_from_now_until_the_end_of_the_last_day_in_amsterdam():
 
 def test_each_missing_or_unreadable_field_gets_its_own_message():
     form = MandateForm(party="person", valid_from="x", valid_until="2020-01-01")
-    form.check(TEXT["nl"], NOW, offices_allowed=False)
+    form.check(texts("nl"), NOW, offices_allowed=False)
     assert set(form.errors) == {"bsn", "birth_date", "scope", "valid_from", "valid_until"}
     office = MandateForm(party="office", scope=[f"{uuid4()}:read"], valid_from="2026-11-23")
     office.valid_until = "2026-11-22"
-    office.check(TEXT["en"], NOW, offices_allowed=True)
+    office.check(texts("en"), NOW, offices_allowed=True)
     assert office.errors == {
-        "kvk": TEXT["en"]["error_kvk_missing"],
-        "valid_until": TEXT["en"]["error_until_before_from"],
+        "kvk": texts("en")["error_kvk_missing"],
+        "valid_until": texts("en")["error_until_before_from"],
     }
     pretend = MandateForm(party="office", kvk="12345678")
-    pretend.check(TEXT["nl"], NOW, offices_allowed=False)
+    pretend.check(texts("nl"), NOW, offices_allowed=False)
     assert pretend.party == "person" and "bsn" in pretend.errors
 
 
