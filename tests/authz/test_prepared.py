@@ -1,13 +1,15 @@
-"""Policy queries compiled once per kind of actor: the actor's values travel as parameters."""
+"""The filter compiler: compiled once per shape, the values travel as parameters, and a
+filter that the values change (compiled twice with different stand-ins) is never reused."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
 from sqlalchemy import select
 
 from machtigen.authz.actors import StaffActor
-from machtigen.authz.templates import QueryTemplates
+from machtigen.authz.prepared import FilterCompiler, Params, Unsound
 from machtigen.identity.models import Person
 from machtigen.mandates.models import LegalMeasure, MeasureKind
 from tests import factories as f
@@ -30,7 +32,9 @@ class Compiler:
         self.calls = 0
         self.shape_follows_moment = shape_follows_moment
 
-    def __call__(self, actor, action, model):
+    def __call__(self, rule, args, model):
+        assert rule == "allow"
+        actor, _action = args
         self.calls += 1
         statement = select(Person).where(Person.id == actor.person_id)
         if actor.is_admin is True:
@@ -47,7 +51,7 @@ def ids(session, statement, params=None):
 def test_one_compilation_serves_every_actor_of_a_kind(session):
     first, second = f.person(session), f.person(session)
     compiler = Compiler()
-    templates = QueryTemplates(compiler)
+    templates = FilterCompiler(compiler)
     for person in (first, second, first):
         asker = Asker(person.id, T0, name=person.full_name)
         assert ids(session, templates.select(asker, "read", Person)) == {person.id}
@@ -60,7 +64,7 @@ def test_one_compilation_serves_every_actor_of_a_kind(session):
 def test_fields_the_policy_branches_on_are_part_of_the_key_with_their_type(session):
     person, other = f.person(session), f.person(session)
     compiler = Compiler()
-    templates = QueryTemplates(compiler)
+    templates = FilterCompiler(compiler)
     assert ids(session, templates.select(Asker(person.id, T0, is_admin=1), "read", Person)) == {
         person.id
     }
@@ -72,7 +76,7 @@ def test_fields_the_policy_branches_on_are_part_of_the_key_with_their_type(sessi
 def test_a_query_whose_shape_follows_the_actors_values_is_compiled_every_time(session):
     person = f.person(session)
     compiler = Compiler(shape_follows_moment=True)
-    templates = QueryTemplates(compiler)
+    templates = FilterCompiler(compiler)
     before = Asker(person.id, person.created_at - timedelta(days=1))
     after = Asker(person.id, person.created_at + timedelta(days=1))
     last_century = Asker(person.id, datetime(1999, 1, 1, tzinfo=UTC))
@@ -100,3 +104,53 @@ def test_the_real_policy_binds_the_actor_of_each_call(session, authz):
     # Before the measure started, the same template says no.
     actor = StaffActor(uuid4(), offices[0].id, datetime(2000, 1, 1, tzinfo=UTC))
     assert session.scalars(authz.select(actor, "act_under", LegalMeasure)).all() == []
+
+
+def _asker_rule(where):
+    """A compiler for a made-up rule over one Asker: ``where(asker)`` is its filter."""
+
+    def compile_rule(rule, args, model):
+        (asker,) = args
+        return select(Person).where(*where(asker))
+
+    return compile_rule
+
+
+def test_explicit_parameters_are_bound_by_their_names(session):
+    person = f.person(session)
+    rule = _asker_rule(lambda a: (Person.id == a.person_id, Person.created_at <= a.at))
+    params = Params()
+    asker = Asker(params.uuid("who"), params.moment("when"))
+    statement = FilterCompiler(rule).rule_filter("r", asker, result=Person, params=params)
+    assert ids(session, statement, {"who": person.id, "when": person.created_at}) == {person.id}
+    earlier = person.created_at - timedelta(seconds=1)
+    assert ids(session, statement, {"who": person.id, "when": earlier}) == set()
+
+
+def test_a_rule_that_decides_on_a_parameter_is_refused():
+    """Compared with a constant instead of a column: the second compilation (another
+    century) gives other SQL, so no stand-in may be trusted."""
+    rule = _asker_rule(
+        lambda a: (Person.id == a.person_id, Person.non_resident == (a.at.year > 2000))
+    )
+    params = Params()
+    asker = Asker(params.uuid("who"), params.unused_moment("when"))
+    with pytest.raises(Unsound, match="changes with the values"):
+        FilterCompiler(rule).rule_filter("r", asker, result=Person, params=params)
+
+
+def test_a_parameter_inside_a_list_is_refused_and_the_listing_compiled_per_call(session):
+    person = f.person(session)
+    in_list = _asker_rule(lambda a: (Person.id.in_([a.person_id]),))
+    params = Params()
+    asker = Asker(params.uuid("who"), params.unused_moment("when"))
+    with pytest.raises(Unsound, match="list"):
+        FilterCompiler(in_list).rule_filter("r", asker, result=Person, params=params)
+
+    def allow(rule, args, model):
+        return in_list(rule, args[:1], model)
+
+    compiler = FilterCompiler(allow)
+    prepared = compiler.prepared(Asker(person.id, T0), "read", Person)
+    assert not prepared.reusable
+    assert ids(session, prepared.statement, prepared.params) == {person.id}
