@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from machtigen.audit.chain import format_moment, origin_commitment
 from machtigen.audit.checkpoints import Checkpoint
+from machtigen.audit.export_format import CSV_COLUMNS, EXPORT_FORMAT
 from machtigen.audit.models import AuditEvent, AuditSeal
 from machtigen.audit.narrate import Viewpoint, describe
 from machtigen.audit.store import TreeReader, latest_checkpoint
@@ -33,26 +34,10 @@ from machtigen.audit.trail import (
     filtered_events,
     to_entries,
 )
-from machtigen.audit.verify import EXPORT_FORMAT
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
 
 MAX_EXPORT = 100_000
-CSV_COLUMNS = (
-    "record",
-    "seq",
-    "occurred_at",
-    "text",
-    "action",
-    "who",
-    "means",
-    "loa",
-    "ip",
-    "leaf_index",
-    "account_index",
-    "leaf_hash",
-    "data",
-)
 
 
 def export_trail(
@@ -149,20 +134,6 @@ def export_csv(
     meta = {key: value for key, value in document.items() if key not in ("events", "unsealed")}
     writer.writerow(["export", "", "", "", "", "", "", "", "", "", "", "", _json(meta)])
     return buffer.getvalue()
-
-
-def document_from_csv(text: str) -> dict[str, Any]:
-    """Back from CSV to the export document, for ``machtigen audit verify``."""
-    document: dict[str, Any] = {"events": [], "unsealed": []}
-    for row in csv.DictReader(io.StringIO(text)):
-        data = json.loads(row["data"])
-        if row["record"] == "event":
-            document["events"].append(data)
-        elif row["record"] == "unsealed":
-            document["unsealed"].append(data)
-        elif row["record"] == "export":
-            document.update(data)
-    return document
 
 
 def _csv_row(kind: str, record: dict[str, Any], lang: str) -> list[str]:
@@ -263,4 +234,4 @@ def _checkpoint_record(
     ).record(jwk)
 
 
-__all__ = ["document_from_csv", "export_csv", "export_json", "export_trail"]
+__all__ = ["export_csv", "export_json", "export_trail"]

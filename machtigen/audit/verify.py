@@ -35,6 +35,7 @@ from machtigen.audit.checkpoints import (
     TrustedKeys,
     matches,
 )
+from machtigen.audit.export_format import EXPORT_FORMAT, document_from_csv
 from machtigen.audit.mac import MacKeys
 from machtigen.audit.models import (
     AUDIT_CHECKPOINT,
@@ -48,7 +49,6 @@ from machtigen.audit.models import (
 )
 
 STREAM = 20_000
-EXPORT_FORMAT = "machtigen-audit-export/1"
 
 
 @dataclass(frozen=True)
@@ -503,6 +503,4 @@ def load_export(path: str | Path) -> dict[str, Any]:
     if raw.lstrip().startswith("{"):
         document: dict[str, Any] = json.loads(raw)
         return document
-    from machtigen.audit.export import document_from_csv
-
     return document_from_csv(raw)
