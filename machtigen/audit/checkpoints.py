@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import jwt
 from jwt.algorithms import ECAlgorithm
 
-from machtigen.clients.keys import SigningKey
+from machtigen.keys import SigningKey
 
 CHECKPOINT_TYP = "machtigen-audit-checkpoint+jwt"
 FILE_NAME = "checkpoints.jsonl"

@@ -27,7 +27,7 @@ from machtigen.identity.correspondence import (
     remember_language,
 )
 from machtigen.identity.models import EidasIdentity, EidasMatch, Person
-from machtigen.notifications.jobs import Jobs, JobsConfig
+from machtigen.jobs import Jobs, JobsConfig
 from machtigen.notifications.letters import (
     LettersNotConfigured,
     compose,
