@@ -154,3 +154,42 @@ def test_a_parameter_inside_a_list_is_refused_and_the_listing_compiled_per_call(
     prepared = compiler.prepared(Asker(person.id, T0), "read", Person)
     assert not prepared.reusable
     assert ids(session, prepared.statement, prepared.params) == {person.id}
+
+
+def test_oso_is_touched_only_inside_authz():
+    """The fewer places use oso 0.27.3 (the last release of a deprecated library), the easier
+    a move off it: its package only in the engine, the class registry and the filter
+    compiler; polar's data-filtering types only in the adapter and the compiler; its private
+    internals only in the compiler."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {
+        "oso": {"machtigen/authz/engine.py", "machtigen/authz/registry.py", PREPARED},
+        "polar": {"machtigen/authz/adapter.py", PREPARED},
+    }
+    internals = ("build_data_filter", "TypeConstraint", "serialize_types", "ffi_polar")
+    found: dict[str, set[str]] = {"oso": set(), "polar": set()}
+    for package in ("machtigen", "api"):
+        for path in (root / package).rglob("*.py"):
+            name = path.relative_to(root).as_posix()
+            source = path.read_text(encoding="utf-8")
+            for node in ast.walk(ast.parse(source)):
+                modules = []
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules = [node.module]
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top in found:
+                        found[top].add(name)
+            if name != PREPARED:
+                assert not [word for word in internals if word in source], name
+    assert found["oso"] <= allowed["oso"], found["oso"] - allowed["oso"]
+    assert found["polar"] <= allowed["polar"], found["polar"] - allowed["polar"]
+    assert PREPARED in found["polar"]
+
+
+PREPARED = "machtigen/authz/prepared.py"
