@@ -223,15 +223,7 @@ def _checkpoint_record(
     for key in (public_jwks or {}).get("keys", []):
         if key.get("kid") == checkpoint.key_id:
             jwk = key
-    return Checkpoint(
-        origin=origin,
-        tree_size=checkpoint.tree_size,
-        root_hash=bytes(checkpoint.root_hash),
-        last_seq=checkpoint.last_seq,
-        created_at=checkpoint.created_at,
-        key_id=checkpoint.key_id,
-        signed=checkpoint.signed,
-    ).record(jwk)
+    return Checkpoint.from_row(checkpoint, origin).record(jwk)
 
 
 __all__ = ["export_csv", "export_json", "export_trail"]

@@ -371,15 +371,7 @@ class Sealer:
                 .order_by(col(AuditCheckpoint.tree_size))
             ).all()
         records = [
-            Checkpoint(
-                origin=self.origin,
-                tree_size=row.tree_size,
-                root_hash=bytes(row.root_hash),
-                last_seq=row.last_seq,
-                created_at=row.created_at,
-                key_id=row.key_id,
-                signed=row.signed,
-            ).record(self._public_jwk(row.key_id))
+            Checkpoint.from_row(row, self.origin).record(self._public_jwk(row.key_id))
             for row in rows
         ]
         self.sink.append(records)

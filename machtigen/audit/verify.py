@@ -114,15 +114,7 @@ def _checked_checkpoints(
     checkpoints = []
     previous: Checkpoint | None = None
     for row in rows:
-        checkpoint = Checkpoint(
-            origin="",
-            tree_size=int(row.tree_size),
-            root_hash=bytes(row.root_hash),
-            last_seq=int(row.last_seq),
-            created_at=row.created_at,
-            key_id=row.key_id,
-            signed=row.signed,
-        )
+        checkpoint = Checkpoint.from_row(row, origin="")
         place = f"checkpoint at tree size {checkpoint.tree_size}"
         try:
             payload = keys.verify(checkpoint.signed)
