@@ -237,6 +237,7 @@ class FilterCompiler:
     def __init__(self, compile_rule: CompileRule) -> None:
         self._compile = compile_rule
         self._compiled: dict[Hashable, Any] = {}
+        self._building: dict[Hashable, RLock] = {}
         self._lock = RLock()
 
     @classmethod
@@ -244,14 +245,18 @@ class FilterCompiler:
         return cls(_oso_compiler(oso))
 
     def get(self, shape: Hashable, build: Callable[[], Any]) -> Any:
-        """What ``build`` returns for this shape, built once (a statement, usually)."""
+        """What ``build`` returns for this shape, built once (a statement, usually). Two
+        shapes compile at the same time; a second caller of the same shape waits for it."""
         found = self._compiled.get(shape, _MISSING)
-        if found is _MISSING:
-            with self._lock:
-                found = self._compiled.get(shape, _MISSING)
-                if found is _MISSING:
-                    found = build()
-                    self._compiled[shape] = found
+        if found is not _MISSING:
+            return found
+        with self._lock:
+            building = self._building.setdefault(shape, RLock())
+        with building:
+            found = self._compiled.get(shape, _MISSING)
+            if found is _MISSING:
+                found = build()
+                self._compiled[shape] = found
         return found
 
     def rule_filter(self, rule: str, *args: object, result: type, params: Params) -> Select[Any]:

@@ -193,3 +193,28 @@ def test_oso_is_touched_only_inside_authz():
 
 
 PREPARED = "machtigen/authz/prepared.py"
+
+
+def test_a_shape_is_built_once_when_callers_ask_at_the_same_time():
+    import threading
+    import time
+
+    builds = []
+
+    def build():
+        builds.append(1)
+        time.sleep(0.05)
+        return "built"
+
+    compiler = FilterCompiler(Compiler())
+    answers = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(compiler.get(("shape",), build)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == ["built"] * 4
+    assert len(builds) == 1
