@@ -12,12 +12,12 @@ from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.authz.actors import AfnemerActor, PersonActor
 from machtigen.consents.models import Consent
+from machtigen.jobs import Jobs, JobsConfig
+from machtigen.leases import JobLease
 from machtigen.mandates.models import Mandate, MandateAction, MandateStatus
 from machtigen.messages.models import MessageRead
-from machtigen.notifications.jobs import Jobs, JobsConfig
 from machtigen.notifications.models import (
     AfnemerEvent,
-    JobLease,
     Letter,
     LetterReason,
     LetterStatus,
