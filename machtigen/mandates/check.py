@@ -10,7 +10,7 @@ afnemer, never a decision).
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, literal, null, or_, select, union_all
@@ -37,6 +37,8 @@ from machtigen.mandates.models import (
     MandateScope,
     MandateStatus,
 )
+from machtigen.mandates.why_not import DenialReason as DenialReason
+from machtigen.mandates.why_not import diagnose
 
 
 @dataclass(frozen=True)
@@ -73,24 +75,6 @@ class CheckAnswer:
     valid_until: datetime | None = None
     reason: str | None = None
     """Why not, when denied (one of DenialReason)."""
-
-
-DenialReason = Literal[
-    "person_unknown",
-    "representative_unknown",
-    "no_representation",
-    "outside_scope",
-    "mandate_not_accepted",
-    "mandate_revoked",
-    "mandate_expired",
-    "mandate_not_yet_valid",
-    "superseded_by_legal_measure",
-    "mandate_lapsed",
-    "measure_does_not_cover_service",
-    "measure_not_yet_in_force",
-    "measure_ended",
-]
-"""Why a check is denied; the API publishes exactly these."""
 
 
 def check_representation(ctx: Ctx, question: CheckQuestion) -> CheckAnswer:
@@ -227,6 +211,11 @@ def _answer(ctx: Ctx, found: _Found, action: str, at: datetime) -> CheckAnswer:
     )
     if not rows:
         return CheckAnswer(allowed=False, at=at, reason=_why_not(ctx, found, action, at))
+    return best_answer(rows, at)
+
+
+def best_answer(rows: Sequence[Any], at: datetime) -> CheckAnswer:
+    """The answer of the bases found (at least one)."""
     answers = [_allowed_by(row, at) for row in rows]
     # The basis that lasts longest (an open-ended measure first), then the lowest id: stable.
     return max(
@@ -349,7 +338,6 @@ def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
 def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
     """The most specific reason the policy said no, from the rows between these two."""
     assert found.representative is not None
-    reasons: list[str] = []
     mandates: Sequence[Any] = (
         ctx.session.connection()
         .execute(
@@ -379,7 +367,6 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
         )
         .all()
     )
-    reasons.extend(_mandate_reason(row, at) for row in mandates if row.scope_id is not None)
     measures = (
         ctx.session.connection()
         .execute(
@@ -392,50 +379,12 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
         )
         .all()
     )
-    for measure in measures:
-        if measure.starts_at > at:
-            reasons.append("measure_not_yet_in_force")
-        elif measure.ends_at is not None and measure.ends_at <= at:
-            reasons.append("measure_ended")
-        elif not ctx.authz.holds("measure_covers", str(measure.kind), found.category):
-            reasons.append("measure_does_not_cover_service")
-    if mandates:
-        reasons.append("outside_scope")
-    reasons.append("no_representation")
-    return min(reasons, key=_PRIORITY.index)
-
-
-_PRIORITY = (
-    "superseded_by_legal_measure",
-    "mandate_lapsed",
-    "mandate_revoked",
-    "mandate_expired",
-    "mandate_not_yet_valid",
-    "mandate_not_accepted",
-    "measure_ended",
-    "measure_not_yet_in_force",
-    "measure_does_not_cover_service",
-    "outside_scope",
-    "no_representation",
-)
-
-
-def _mandate_reason(row: Any, at: datetime) -> str:
-    if row.lapsed_by_measure_id is not None:
-        ended = row.lapsing_measure_ends_at
-        # The measure took this part over; once it has ended the part stays lapsed.
-        return (
-            "mandate_lapsed" if ended is not None and ended <= at else "superseded_by_legal_measure"
-        )
-    if row.status in (MandateStatus.REVOKED, MandateStatus.DECLINED):
-        return "mandate_revoked"
-    if row.status == MandateStatus.EXPIRED or at >= row.valid_until:
-        return "mandate_expired"
-    if at < row.valid_from:
-        return "mandate_not_yet_valid"
-    if row.status == MandateStatus.REQUESTED:
-        return "mandate_not_accepted"
-    return "no_representation"
+    return diagnose(
+        mandates,
+        measures,
+        lambda kind: ctx.authz.holds("measure_covers", kind, found.category),
+        at,
+    )
 
 
 def _represented_by(
