@@ -248,3 +248,26 @@ def test_another_afnemers_service_is_not_found_and_nothing_is_written(world):
 
     asyncio.run(_fast(world, ask))
     assert len(_events(world)) == before
+
+
+def test_a_check_cancelled_mid_request_still_writes_its_audit_event(world):
+    """A client going away cancels the request's task: the decision and its audit event
+    are still written together (the answer is then simply not sent)."""
+    question = world.questions[0]
+    before = len(_events(world))
+
+    async def ask(fast: FastChecks) -> None:
+        fast.statement((str(question.action),))  # compiled beforehand: the query is under way
+        task = asyncio.ensure_future(fast.check(world.actor, ORIGIN, question))
+        await asyncio.sleep(0.002)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # The shielded work runs on: wait for the pool to have its connection back.
+        for _ in range(500):
+            if len(_events(world)) > before:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(_fast(world, ask))
+    assert len(_events(world)) == before + 1
