@@ -19,7 +19,6 @@ from api.observability import identify_client
 from api.v1.ratelimit import RateLimited, StoreState
 from machtigen.clients.models import ClientKind
 from machtigen.clients.service import (
-    IS_ACTIVE_SQL,
     ClientIdentity,
     is_active,
     verified_access_token,
@@ -67,17 +66,13 @@ async def current_client(
 
 
 async def _still_active(request: Request, client_id: str, now: float) -> None:
+    """Read on the session's pool (on a thread), like the token endpoint's own reads: a
+    database that is out of connections or down answers 503 here, as everywhere."""
     state = request.app.state
     clients = state.active_clients
     active = clients.known(client_id, now)
     if active is None:
-        pool = getattr(state, "check_pool", None)
-        if pool is not None:
-            async with pool.connection() as connection:
-                cursor = await connection.execute(IS_ACTIVE_SQL, (client_id,))
-                active = await cursor.fetchone() is not None
-        else:
-            active = await run_in_threadpool(_read_active, state.session_factory, client_id)
+        active = await run_in_threadpool(_read_active, state.session_factory, client_id)
         clients.remember(client_id, active, now)
     if not active:
         raise InvalidToken("This client is not active.")

@@ -24,8 +24,8 @@ from machtigen.mandates.check import (
     CheckQuestion,
     RepresentativeRef,
     check_many,
-    representatives_of,
 )
+from machtigen.mandates.representatives import representatives_of
 
 router = APIRouter(tags=["mandates"])
 AfnemerClient = Annotated[ClientIdentity, Depends(afnemer_client)]

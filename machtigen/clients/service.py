@@ -257,10 +257,6 @@ def is_active(session: Session, client_id: str) -> bool:
     return _active_client(session, client_id) is not None
 
 
-IS_ACTIVE_SQL = "SELECT 1 FROM api_client WHERE client_id = %s AND active"
-"""``is_active`` for a raw (async) connection: one row when the client is active."""
-
-
 def _active_client(session: Session, client_id: str) -> ApiClient | None:
     if not _CLIENT_ID.fullmatch(client_id):
         return None
