@@ -478,7 +478,7 @@ def open_pool(
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url).set(drivername="postgresql")
-    options = "-c jit=off -c timezone=UTC"
+    options = "-c jit=off -c timezone=UTC -c plan_cache_mode=force_generic_plan"
     if statement_timeout_ms:
         options += f" -c statement_timeout={int(statement_timeout_ms)}"
     return AsyncConnectionPool(
