@@ -26,6 +26,7 @@ per request (a broken connection fails the request with 503, and the pool replac
 """
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
+from psycopg import AsyncRawCursor
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
@@ -117,8 +119,10 @@ _DIALECT = PGDialect_psycopg()
 @dataclass(frozen=True)
 class Compiled:
     sql: str
-    constants: dict[str, Any]
-    """The values the policy's filters compare with (constants of the rules), bound as-is."""
+    """With PostgreSQL's own ``$1``, ``$2``… placeholders, for a raw cursor: psycopg then
+    sends the text as it is (it would otherwise re-parse a text this long on every call)."""
+    names: tuple[str, ...]
+    """The parameter of each placeholder, in order."""
 
 
 def _referring(statement: Select[Any], names: dict[str, str]) -> Select[Any]:
@@ -274,15 +278,36 @@ def _represented_by(model: type[Mandate] | type[LegalMeasure]) -> Any:
 
 
 def compile_for_psycopg(statement: Select[Any], runtime: frozenset[str]) -> Compiled:
-    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    constants = {}
-    for name, value in compiled.construct_params(_check=False).items():
-        if name in runtime:
-            continue
-        processor = processors.get(name)
-        constants[name] = processor(value) if processor is not None else value
-    return Compiled(compiled.string, constants)
+    """The statement's SQL for psycopg: the ``runtime`` parameters stay parameters, every
+    other value (the constants the policy's rules compare with: a status, an action, a kind)
+    is rendered into the text by SQLAlchemy, so that a call binds only its own few values."""
+
+    def inline(element: Any, **_: Any) -> Any:
+        if not isinstance(element, BindParameter):
+            return None
+        clone = element._clone()
+        if element.key in runtime:
+            clone.required = False  # bound per call, not at compile time
+        else:
+            clone.literal_execute = True
+        return clone
+
+    inlined = cast(Select[Any], visitors.replacement_traverse(statement, {}, inline))
+    compiled = inlined.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    names: list[str] = []
+
+    def placeholder(found: re.Match[str]) -> str:
+        if found.group(0) == "%%":
+            return "%"
+        name = found.group(1)
+        if name not in runtime:
+            raise ValueError(f"a parameter of the rules was not rendered: {name}")
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    sql = re.sub(r"%%|%\((\w+)\)s", placeholder, compiled.string)
+    return Compiled(sql, tuple(names))
 
 
 _RUNTIME = frozenset({"afnemer_id", *(param for param, _, _ in _QUESTION_ARRAYS)})
@@ -354,8 +379,7 @@ class FastChecks:
     ) -> list[CheckAnswer]:
         moments = [question.at or actor.at for question in questions]
         compiled = self.statement(tuple(sorted({str(q.action) for q in questions})))
-        parameters = dict(compiled.constants)
-        parameters.update(
+        values = dict(
             afnemer_id=actor.afnemer_id,
             q_idx=list(range(len(questions))),
             q_service_code=[q.service_code for q in questions],
@@ -366,7 +390,8 @@ class FastChecks:
             q_at=moments,
         )
         async with self.pool.connection() as connection:
-            cursor = await connection.execute(compiled.sql, parameters)
+            cursor = AsyncRawCursor(connection)
+            await cursor.execute(compiled.sql, [values[name] for name in compiled.names])
             rows = await cursor.fetchall()
             if len(rows) != len(questions) or any(row[1] is None for row in rows):
                 raise ServiceNotFound()
