@@ -358,7 +358,12 @@ end
 def worker_pids(master: subprocess.Popen) -> list[int]:
     """uvicorn's worker processes (the master's children)."""
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    return [int(child) for child in children]
+    # Workers are spawned by multiprocessing; its resource tracker is a child too.
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def cpu_seconds(pids: list[int]) -> float:
