@@ -102,7 +102,12 @@ AUDIT_INSERT = (
     f"INSERT INTO audit_event ({', '.join(name for name, _ in _AUDIT_COLUMNS)})"  # noqa: S608
     f" SELECT * FROM unnest({', '.join(f'%s::{kind}[]' for _, kind in _AUDIT_COLUMNS)})"
 )
-"""Every event of a check or a batch in one INSERT; each column's values as one array."""
+"""Every event of a batch in one INSERT; each column's values as one array."""
+AUDIT_INSERT_ONE = (
+    f"INSERT INTO audit_event ({', '.join(name for name, _ in _AUDIT_COLUMNS)})"  # noqa: S608
+    f" VALUES ({', '.join(f'%s::{kind}' for _, kind in _AUDIT_COLUMNS)})"
+)
+"""The event of a single check: plain values are cheaper to send than sixteen arrays."""
 
 _QUESTION_ARRAYS = (
     ("q_idx", "idx", Integer()),
@@ -481,6 +486,14 @@ def _event(
 
 
 async def _insert_events(connection: Any, events: list[dict[str, Any]]) -> None:
+    if len(events) == 1:
+        event = events[0]
+        values = [
+            Json(event["detail"]) if name == "detail" else event.get(name)
+            for name, _ in _AUDIT_COLUMNS
+        ]
+        await connection.execute(AUDIT_INSERT_ONE, values)
+        return
     columns: list[list[Any]] = [[] for _ in _AUDIT_COLUMNS]
     for event in events:
         for values, (name, _) in zip(columns, _AUDIT_COLUMNS, strict=True):
