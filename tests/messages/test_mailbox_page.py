@@ -34,7 +34,7 @@ def world(session, clock):
 
 def test_unread_first_then_newest_with_sender_and_counts(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     messages.open_message(ctx, newer.id)
     page = messages.mailbox(ctx, MailboxQuery(person_id=owner.id))
     assert [e.message.id for e in page.entries] == [care_post.id, older.id, newer.id]
@@ -46,7 +46,7 @@ def test_unread_first_then_newest_with_sender_and_counts(session, ctx_for, clock
 
 def test_search_matches_subject_or_sender_without_wildcards(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
 
     def found(term):
         return {
@@ -63,7 +63,7 @@ def test_search_matches_subject_or_sender_without_wildcards(session, ctx_for, cl
 
 def test_archive_and_folders_are_separate_views(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     folder = accounts.create_folder(ctx, owner.id, "Belasting")
     messages.file_in_folder(ctx, older.id, folder.id)
     messages.set_archived(ctx, newer.id, True)
@@ -77,7 +77,7 @@ def test_archive_and_folders_are_separate_views(session, ctx_for, clock, world):
 
 def test_pages_are_bounded(session, ctx_for, clock, world):
     owner, *_ = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     first = messages.mailbox(ctx, MailboxQuery(owner.id, page_size=2))
     second = messages.mailbox(ctx, MailboxQuery(owner.id, page=2, page_size=2))
     beyond = messages.mailbox(ctx, MailboxQuery(owner.id, page=9, page_size=2))
@@ -101,7 +101,7 @@ def test_a_bewindvoerder_sees_only_financial_post_and_reads_separately(
     assert (detail.sender, detail.first_time) == ("Belastingdienst", True)
     assert messages.read_message(ctx, older.id).first_time is False
     assert messages.unread_count(ctx, owner.id) == 1
-    owner_ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    owner_ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     assert messages.unread_count(owner_ctx, owner.id) == 3
     with pytest.raises(NotFound):
         messages.read_message(ctx, care_post.id)
