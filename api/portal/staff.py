@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import Checkbox, Csrf
+from api.portal.forms import Checkbox
 from api.portal.page import PageDep, PortalPage
+from api.web import CsrfForm
 from machtigen.accounts.errors import InvalidEmail
 from machtigen.authz.actors import StaffActor
 from machtigen.identity.models import Office
@@ -51,15 +52,13 @@ def staff_email_page(page: PageDep) -> Response:
     return staff_email_view(page, actor)
 
 
-@router.post("/email")
+@router.post("/email", dependencies=[CsrfForm])
 def save_staff_email(
     page: PageDep,
-    csrf_token: Csrf,
     email: EmailField = "",
     remove: Checkbox = "",
     back: Back = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
     actor = _staff_actor(page)
     if actor is None:
         return page.redirect("/portal")
@@ -79,9 +78,8 @@ def save_staff_email(
     return page.redirect(_back(back), "email_saved")
 
 
-@router.post("/email/confirm")
-def confirm(page: PageDep, csrf_token: Csrf, back: Back = "") -> Response:
-    page.require_csrf(csrf_token)
+@router.post("/email/confirm", dependencies=[CsrfForm])
+def confirm(page: PageDep, back: Back = "") -> Response:
     actor = _staff_actor(page)
     if actor is None:
         return page.redirect("/portal")
