@@ -12,6 +12,7 @@ from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
 from machtigen.consents.errors import ConsentFormMismatch
 from machtigen.errors import NotFound
+from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
 from tests import factories as f
@@ -70,7 +71,7 @@ def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, 
     office = f.office(session)
     staff = f.staff(session, office)
     f.measure(session, client, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    ctx = ctx_for(staff_actor(session, staff, clock.now()))
+    ctx = ctx_for(staff_actor(session, staff, clock.now(), loa="EH3"))
     choices = by_name(consents.consent_overview(ctx, client.id))
     assert choices["C Gemeente"].may_change  # a financial service
     assert not choices["B RDW"].may_change
@@ -177,3 +178,24 @@ def test_a_representative_ticks_an_organisation_only_when_all_its_services_are_i
         )
     )
     assert full["Gemeente Utrecht"].may_change
+
+
+def test_the_choices_change_only_at_the_level_for_managing_the_account(
+    session, ctx_for, clock, afnemers
+):
+    """The service asks the policy's ``manage_account`` level itself, not only the portal."""
+    _tax, rdw, _town, late = afnemers
+    person = f.person(session)
+    basis = ctx_for(PersonActor(person.id, clock.now(), loa="basis"))
+    for change in (
+        lambda ctx: consents.apply_consent_choices(ctx, person.id, {rdw.id}, {rdw.id}),
+        lambda ctx: consents.answer_new_afnemers(ctx, person.id, {late.id}, {late.id}),
+        lambda ctx: consents.set_share_read_state(ctx, person.id, rdw.id, False),
+    ):
+        with pytest.raises(StepUpRequired) as refused:
+            change(basis)
+        assert refused.value.purpose == "manage_account"
+    assert consents.consent_for(basis, person.id, rdw.id) is None
+    midden = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
+    consents.apply_consent_choices(midden, person.id, {rdw.id}, {rdw.id})
+    assert consents.consent_for(midden, person.id, rdw.id).opted_in
