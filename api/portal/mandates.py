@@ -29,6 +29,7 @@ from api.portal.page import PageDep, PortalPage
 from api.web import CsrfForm, explain
 from machtigen.afnemers.service import catalogue
 from machtigen.errors import MachtigenError
+from machtigen.identity.loa import StepUpRequired
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import MandateNotFound
 from machtigen.mandates.service import MandatePhase, MandateRequest
@@ -180,6 +181,8 @@ def grant(
                     valid_until=validity[1],
                 ),
             )
+    except StepUpRequired:
+        raise  # the step-up page, as for any page, not a message next to a field
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "grant", form, 422)
@@ -216,6 +219,8 @@ def request(
                     valid_until=validity[1],
                 ),
             )
+    except StepUpRequired:
+        raise  # the step-up page, as for any page, not a message next to a field
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "request", form, 422)

@@ -184,3 +184,43 @@ def test_the_bsn_of_the_other_party_never_reaches_a_url(client, db):
     overview = client.get("/portal/mandates").text
     assert other.bsn not in overview
     assert "tot en met 22 november 2027" in overview
+
+
+def test_a_grant_posted_at_a_weak_login_is_the_step_up_page_and_finds_nobody(client, db):
+    """The service checks the level (not the router): the answer is still the step-up page,
+    audited, the same for a BSN that exists and one that does not, and nothing is stored."""
+    owner, message, _ = committed(db, person_with_post)
+    other = committed(db, lambda s: f.person(s))
+    login(client, "digid", bsn=owner.bsn, acr="midden")
+    csrf = hidden(client.get("/portal/settings").text, "csrf_token")
+    answers = []
+    for bsn in (other.bsn, f.make_bsn(777777)):
+        answers.append(
+            client.post(
+                "/portal/mandates/new",
+                data={
+                    "csrf_token": csrf,
+                    "party": "person",
+                    "bsn": bsn,
+                    "birth_date": other.date_of_birth.isoformat(),
+                    "scope": [f"{message.service_id}:read"],
+                    "valid_from": "2026-11-23",
+                    "valid_until": "2027-11-23",
+                },
+            )
+        )
+    assert [a.status_code for a in answers] == [403, 403]
+    assert all("niveau substantieel of hoger" in a.text for a in answers)
+    assert answers[0].text == answers[1].text
+    db.expire_all()
+    audited = db.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == "login.step_up_required", AuditEvent.subject_person_id == owner.id
+        )
+    ).all()
+    mandates = db.scalar(
+        select(func.count()).select_from(Mandate).where(Mandate.represented_person_id == owner.id)
+    )
+    db.rollback()
+    assert [d["needed"] for d in audited] == ["substantieel", "substantieel"]
+    assert mandates == 0
