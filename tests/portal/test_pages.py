@@ -10,6 +10,7 @@ from machtigen.accounts.models import Account
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.errors import MachtigenError
+from machtigen.identity.models import PortalSession
 from machtigen.mandates.models import Mandate
 from machtigen.messages.models import MessageRead
 from tests import factories as f
@@ -224,3 +225,17 @@ def test_a_grant_posted_at_a_weak_login_is_the_step_up_page_and_finds_nobody(cli
     db.rollback()
     assert [d["needed"] for d in audited] == ["substantieel", "substantieel"]
     assert mandates == 0
+
+
+def test_a_redirect_decided_by_a_dependency_keeps_the_requests_writes(client, db, clock):
+    """An employee acting for nobody has no settings: the page dependency answers with the start
+    page (``Answered``). That is an answer, not a refusal: the session is still touched."""
+    office = committed(db, lambda s: f.office(s))
+    login(client, "eherkenning", kvk=office.kvk_number, employee_id="emp-r", name="R", acr="EH3")
+    clock.advance(timedelta(minutes=5))
+    answer = client.get("/portal/settings")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/portal")
+    db.expire_all()
+    seen = db.scalar(select(PortalSession.last_seen_at).where(PortalSession.staff_id.is_not(None)))
+    db.rollback()
+    assert seen is not None and seen.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
