@@ -4,7 +4,18 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session, sessionmaker
+
+
+class Answered(Exception):
+    """A dependency that already knows the whole answer (a redirect to the start page) raises
+    this. It is not a refusal: the request's writes (the session touched, a language
+    remembered) are committed as when a handler returns the same answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered")
+        self.response = response
 
 
 def _factory(request: Request) -> sessionmaker[Session]:
@@ -13,8 +24,15 @@ def _factory(request: Request) -> sessionmaker[Session]:
 
 
 def get_session(factory: Annotated[sessionmaker[Session], Depends(_factory)]) -> Iterator[Session]:
-    with factory() as session, session.begin():
-        yield session
+    answered = None
+    with factory() as session:
+        with session.begin():
+            try:
+                yield session
+            except Answered as raised:
+                answered = raised
+        if answered is not None:
+            raise answered
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from machtigen.i18n import (
 )
 from machtigen.identity.models import Person, PortalSession
 from machtigen.identity.sessions import SessionExpired, actor_of, csrf_valid, resume
-from machtigen.inputs import DRIVER_REFUSALS
+from machtigen.inputs import DRIVER_REFUSALS, SafeText
 
 SESSION_COOKIE = "machtigen_session"
 LANGUAGE_COOKIE = "machtigen_lang"
@@ -150,6 +150,18 @@ def current_portal(request: Request, db: SessionDep) -> Portal:
 
 
 PortalDep = Annotated[Portal, Depends(current_portal)]
+
+CsrfToken = Annotated[SafeText, Form(max_length=128)]
+"""The form field every portal form carries: this session's token."""
+
+
+def checked_csrf(portal: PortalDep, csrf_token: CsrfToken) -> None:
+    portal.require_csrf(csrf_token)
+
+
+CsrfForm = Depends(checked_csrf)
+"""A form post from this session's own pages (``dependencies=[CsrfForm]``), checked before the
+handler reads anything: a missing token is a 422 naming the field, a foreign one a 403."""
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:

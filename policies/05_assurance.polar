@@ -30,6 +30,17 @@ minimum_loa("request_mandate", "digid", 3);
 minimum_loa("request_mandate", "eidas", 3);
 minimum_loa("request_mandate", "eherkenning", 3);
 
+# Looking up the other party of a new mandate by BSN and date of birth, or by KvK number:
+# the level of granting or requesting one, so a weaker login learns nothing about anyone.
+minimum_loa("find_party", "digid", 3);
+minimum_loa("find_party", "eidas", 3);
+minimum_loa("find_party", "eherkenning", 3);
+# Accepting, declining or revoking a mandate weighs as reading the post (granting by
+# accepting a request also needs grant_mandate).
+minimum_loa("answer_mandate", "digid", 2);
+minimum_loa("answer_mandate", "eidas", 3);
+minimum_loa("answer_mandate", "eherkenning", 3);
+
 loa_sufficient(actor: PersonActor, purpose: String) if
   loa_rank(actor.means, actor.loa, rank) and
   minimum_loa(purpose, actor.means, needed) and

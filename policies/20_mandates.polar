@@ -4,6 +4,10 @@ resource Mandate {
   permissions = ["see", "read", "create", "accept", "decline", "revoke", "act_under"];
 }
 
+# Who grants mandates in their own name (the pages "who can act for me" and "grant"): a
+# person. An office's employees only request mandates, for their office.
+grants_mandates(_actor: PersonActor);
+
 mandate_represented(actor: PersonActor, mandate: Mandate) if
   mandate.represented_person_id = actor.person_id;
 mandate_representative(actor, mandate: Mandate) if

@@ -45,7 +45,7 @@ def test_the_stories(session, authz, clock, ctx_for):
     koen = person(session, demo.KOEN_BSN)
     koen_account = session.get(Account, koen.id)
     assert (koen_account.state, koen_account.email) == (AccountState.ACTIVATED, None)
-    koen_ctx = ctx_for(PersonActor(koen.id, clock.now()))
+    koen_ctx = ctx_for(PersonActor(koen.id, clock.now(), loa="midden"))
     [apk] = messages.readable_messages(koen_ctx)
     assert "APK" in apk.subject and apk.deadline is not None
     assert not messages.is_read_by_owner(koen_ctx, apk)
@@ -62,7 +62,9 @@ def test_the_stories(session, authz, clock, ctx_for):
     client_post = messages.readable_messages(piet_ctx, person_id=first_client.id)
     tax = session.scalars(select(Afnemer).where(Afnemer.name == "Belastingdienst")).one()
     assert [m.afnemer_id for m in client_post] == [tax.id]
-    own_view = messages.readable_messages(ctx_for(PersonActor(first_client.id, clock.now())))
+    own_view = messages.readable_messages(
+        ctx_for(PersonActor(first_client.id, clock.now(), loa="midden"))
+    )
     assert len(own_view) == 2  # her care post exists, Piet just cannot see it
 
     # The caseload: Piet (administrator) all ten, one unread tax message each; Eva her three.
@@ -81,7 +83,7 @@ def test_the_stories(session, authz, clock, ctx_for):
 
     monique = person(session, demo.MONIQUE_BSN)
     sanne = person(session, demo.SANNE_BSN)
-    monique_ctx = ctx_for(PersonActor(monique.id, clock.now()))
+    monique_ctx = ctx_for(PersonActor(monique.id, clock.now(), loa="midden"))
     assert [c.id for c in mandates.clients_of_actor(monique_ctx)] == [sanne.id]
     assert messages.readable_messages(monique_ctx, person_id=sanne.id)
 
@@ -118,14 +120,14 @@ def test_only_organisations_that_joined_later_and_can_concern_someone_are_new(
 
     def asked(bsn):
         someone = person(session, bsn)
-        ctx = ctx_for(PersonActor(someone.id, clock.now()))
+        ctx = ctx_for(PersonActor(someone.id, clock.now(), loa="midden"))
         return [a.name for a in accounts.afnemers_to_ask_about(ctx, someone.id)]
 
     assert asked(demo.KOEN_BSN) == ["CAK"]
     assert asked(demo.CHRISTINA_BSN) == ["CAK"]
     assert asked(demo.MONIQUE_BSN) == []
     corry = person(session, demo.CORRY_BSN)
-    accounts.deactivate(ctx_for(PersonActor(corry.id, clock.now())), corry.id)
+    accounts.deactivate(ctx_for(PersonActor(corry.id, clock.now(), loa="midden")), corry.id)
     assert asked(demo.CORRY_BSN) == []
 
 

@@ -25,6 +25,7 @@ from api.v1.ratelimit import RateLimited
 from api.web import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
+    CsrfForm,
     Portal,
     PortalDep,
     anonymous_ctx,
@@ -300,14 +301,12 @@ def eidas_result(request: Request, portal: PortalDep) -> Response:
     return render(request, "eidas_result.html", lang, outcome=str(outcome), portal=portal)
 
 
-@router.post("/auth/acting-for")
+@router.post("/auth/acting-for", dependencies=[CsrfForm])
 def switch_acting_for(
     request: Request,
     portal: PortalDep,
-    csrf_token: Annotated[str, Form(max_length=128)],
     person_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    portal.require_csrf(csrf_token)
     lang = language(request, portal.session)
     try:
         target = UUID(person_id) if person_id else None
@@ -321,12 +320,9 @@ def switch_acting_for(
     return RedirectResponse("/portal/inbox" if target else "/portal", status_code=303)
 
 
-@router.post("/auth/api-token")
-def acting_api_token(
-    request: Request, portal: PortalDep, csrf_token: Annotated[str, Form(max_length=128)]
-) -> Response:
+@router.post("/auth/api-token", dependencies=[CsrfForm])
+def acting_api_token(request: Request, portal: PortalDep) -> Response:
     """An API token for the client the representative acts for (RFC 8693 ``act`` claim)."""
-    portal.require_csrf(csrf_token)
     represented = portal.session.acting_for_person_id
     if represented is None or isinstance(portal.actor, UnmatchedEidasActor):
         return problem(
@@ -357,23 +353,17 @@ def acting_api_token(
     )
 
 
-@router.post("/auth/logout")
-def logout(
-    request: Request, portal: PortalDep, csrf_token: Annotated[str, Form(max_length=128)]
-) -> Response:
+@router.post("/auth/logout", dependencies=[CsrfForm])
+def logout(request: Request, portal: PortalDep) -> Response:
     """End this session here, then at the broker when it has an end_session_endpoint."""
-    portal.require_csrf(csrf_token)
     hint, means = portal.session.id_token_hint, portal.session.means
     sessions.close_session(portal.ctx, portal.session)
     return _logged_out(request, means, hint)
 
 
-@router.post("/auth/logout-everywhere")
-def logout_everywhere(
-    request: Request, portal: PortalDep, csrf_token: Annotated[str, Form(max_length=128)]
-) -> Response:
+@router.post("/auth/logout-everywhere", dependencies=[CsrfForm])
+def logout_everywhere(request: Request, portal: PortalDep) -> Response:
     """End every session of this person (each device), this one included; audited once."""
-    portal.require_csrf(csrf_token)
     hint, means = portal.session.id_token_hint, portal.session.means
     sessions.close_everywhere(portal.ctx, portal.session, settings_of(request))
     return _logged_out(request, means, hint, everywhere=True)

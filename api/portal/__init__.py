@@ -7,6 +7,7 @@ without JavaScript; the styles are NL Design System CSS served from ``node_modul
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.deps import Answered
 from api.portal import (
     account,
     activity,
@@ -20,7 +21,7 @@ from api.portal import (
     staff,
 )
 from api.portal.forms import UnusableFields, one_value_per_field
-from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded, frame
+from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpAudit, frame
 from api.web import Portal, anonymous_ctx, error_page, language, logged_in_chrome, render
 from machtigen.audit.service import record
 from machtigen.i18n import gettext, lookup
@@ -52,20 +53,9 @@ def install_portal(app: FastAPI) -> None:
     async def _unmatched(_request: Request, _error: NotForUnmatched) -> Response:
         return RedirectResponse("/auth/eidas/result", status_code=303)
 
-    @app.exception_handler(StepUpNeeded)
-    def _step_up_needed(request: Request, error: StepUpNeeded) -> Response:
-        """The page's own transaction was rolled back: the refusal is audited in a new one."""
-        factory = request.app.state.session_factory
-        with factory() as db, db.begin():
-            ctx = anonymous_ctx(request, db, error.actor)
-            record(
-                ctx,
-                "login.step_up_required",
-                subject_person_id=error.person_id,
-                purpose=error.step_up.purpose,
-                needed=error.step_up.needed,
-            )
-        return _step_up_page(request, error.step_up)
+    @app.exception_handler(Answered)
+    async def _answered(_request: Request, answered: Answered) -> Response:
+        return answered.response
 
     @app.exception_handler(UnusableFields)
     async def _unusable(request: Request, error: UnusableFields) -> Response:
@@ -96,7 +86,20 @@ def install_portal(app: FastAPI) -> None:
             )
 
     @app.exception_handler(StepUpRequired)
-    async def _step_up(request: Request, error: StepUpRequired) -> Response:
+    def _step_up(request: Request, error: StepUpRequired) -> Response:
+        """Asked by a page or by the domain call behind it: on a portal page the refusal is
+        audited, in a new transaction (the page's own one was rolled back)."""
+        asked: StepUpAudit | None = getattr(request.state, "step_up_audit", None)
+        if asked is not None:
+            factory = request.app.state.session_factory
+            with factory() as db, db.begin():
+                record(
+                    anonymous_ctx(request, db, asked.actor),
+                    "login.step_up_required",
+                    subject_person_id=asked.person_id,
+                    purpose=error.purpose,
+                    needed=error.needed,
+                )
         return _step_up_page(request, error)
 
 

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from api.auth.devices import devices
-from api.portal.forms import Back, Checkbox, Csrf, Ids, OptionalIds, Switch
-from api.portal.page import PageDep, PortalPage
+from api.portal.forms import Back, Checkbox, Ids, OptionalIds, Switch
+from api.portal.page import AccountPage, PortalPage
+from api.web import CsrfForm
 from machtigen.accounts import service as accounts
 from machtigen.accounts.errors import InvalidEmail
 from machtigen.accounts.models import Account
@@ -20,28 +21,19 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 Email = Annotated[SafeText, Form(max_length=400)]
 
 
-def _subject(page: PortalPage) -> Account | None:
-    if page.subject_id is None:
-        return None
-    return accounts.get_account(page.ctx, page.subject_id)
+def _subject(page: PortalPage) -> Account:
+    return accounts.get_account(page.ctx, page.subject)
 
 
 @router.get("/activate")
-def activation_page(page: PageDep) -> Response:
+def activation_page(page: AccountPage) -> Response:
     account = _subject(page)
-    if account is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     return page.render("portal/activate.html", account=account, errors={})
 
 
-@router.post("/activate")
-def activate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Response:
-    page.require_csrf(csrf_token)
+@router.post("/activate", dependencies=[CsrfForm])
+def activate(page: AccountPage, confirm: Checkbox = "") -> Response:
     account = _subject(page)
-    if account is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     if confirm != "yes":
         errors = {"confirm": page.t["error_activation_confirm"]}
         return page.render("portal/activate.html", 422, account=account, errors=errors)
@@ -50,23 +42,16 @@ def activate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Respons
 
 
 @router.get("/deactivate")
-def deactivation_page(page: PageDep) -> Response:
+def deactivation_page(page: AccountPage) -> Response:
     account = _subject(page)
-    if account is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     return page.render(
         "portal/deactivate.html", account=account, required=_legally_required(page), errors={}
     )
 
 
-@router.post("/deactivate")
-def deactivate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Response:
-    page.require_csrf(csrf_token)
+@router.post("/deactivate", dependencies=[CsrfForm])
+def deactivate(page: AccountPage, confirm: Checkbox = "") -> Response:
     account = _subject(page)
-    if account is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     if confirm != "yes":
         return page.render(
             "portal/deactivate.html",
@@ -80,17 +65,13 @@ def deactivate(page: PageDep, csrf_token: Csrf, confirm: Checkbox = "") -> Respo
 
 
 def _legally_required(page: PortalPage) -> list[Afnemer]:
-    assert page.subject_id is not None
-    choices = consents.consent_overview(page.ctx, page.subject_id)
+    choices = consents.consent_overview(page.ctx, page.subject)
     return [c.afnemer for c in choices if c.afnemer.legally_required_digital]
 
 
 @router.get("/settings")
-def settings_page(page: PageDep) -> Response:
+def settings_page(page: AccountPage) -> Response:
     """Every form on it needs the level for managing the account: ask for it first."""
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     return settings_view(page)
 
 
@@ -115,83 +96,54 @@ def settings_view(
     )
 
 
-@router.post("/settings/afnemers")
-def save_consents(
-    page: PageDep, csrf_token: Csrf, covers: Ids, afnemer: OptionalIds = None
-) -> Response:
+@router.post("/settings/afnemers", dependencies=[CsrfForm])
+def save_consents(page: AccountPage, covers: Ids, afnemer: OptionalIds = None) -> Response:
     """``covers`` lists the afnemers the form showed; only those change, so a field that is
     missing is never read as "untick" for anyone the form did not show."""
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
-    consents.apply_consent_choices(page.ctx, page.subject_id, set(covers), set(afnemer or []))
+    consents.apply_consent_choices(page.ctx, page.subject, set(covers), set(afnemer or []))
     return page.redirect("/portal/settings", "consents_saved")
 
 
-@router.post("/settings/new-afnemers")
-def answer_new_afnemers(
-    page: PageDep, csrf_token: Csrf, asked: Ids, afnemer: OptionalIds = None
-) -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
-    consents.answer_new_afnemers(page.ctx, page.subject_id, set(asked), set(afnemer or []))
+@router.post("/settings/new-afnemers", dependencies=[CsrfForm])
+def answer_new_afnemers(page: AccountPage, asked: Ids, afnemer: OptionalIds = None) -> Response:
+    consents.answer_new_afnemers(page.ctx, page.subject, set(asked), set(afnemer or []))
     return page.redirect("/portal/settings", "new_afnemers_answered")
 
 
-@router.post("/settings/paper")
-def paper_switch(page: PageDep, csrf_token: Csrf, paper_only: Switch) -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
+@router.post("/settings/paper", dependencies=[CsrfForm])
+def paper_switch(page: AccountPage, paper_only: Switch) -> Response:
     on = paper_only == "yes"
-    accounts.set_paper_only(page.ctx, page.subject_id, on)
+    accounts.set_paper_only(page.ctx, page.subject, on)
     return page.redirect("/portal/settings", "paper_on" if on else "paper_off")
 
 
-@router.post("/settings/email")
+@router.post("/settings/email", dependencies=[CsrfForm])
 def save_email(
-    page: PageDep,
-    csrf_token: Csrf,
+    page: AccountPage,
     email: Email = "",
     remove: Checkbox = "",
     back: Back = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
     if remove == "yes":
-        accounts.set_email(page.ctx, page.subject_id, None)
+        accounts.set_email(page.ctx, page.subject, None)
         return page.redirect("/portal/settings", "email_removed")
     if not email.strip():
         return settings_view(page, errors={"email": page.t["error_email_missing"]}, email=email)
     try:
-        accounts.set_email(page.ctx, page.subject_id, email)
+        accounts.set_email(page.ctx, page.subject, email)
     except InvalidEmail:
         return settings_view(page, errors={"email": page.t["error_email_invalid"]}, email=email)
     return page.redirect("/portal" if back == "home" else "/portal/settings", "email_saved")
 
 
-@router.post("/settings/email/confirm")
-def confirm_email(page: PageDep, csrf_token: Csrf, back: Back = "") -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
-    accounts.confirm_email_current(page.ctx, page.subject_id)
+@router.post("/settings/email/confirm", dependencies=[CsrfForm])
+def confirm_email(page: AccountPage, back: Back = "") -> Response:
+    accounts.confirm_email_current(page.ctx, page.subject)
     return page.redirect("/portal" if back == "home" else "/portal/settings", "email_confirmed")
 
 
-@router.post("/settings/reminders")
-def reminders(page: PageDep, csrf_token: Csrf, repeat: Switch) -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
+@router.post("/settings/reminders", dependencies=[CsrfForm])
+def reminders(page: AccountPage, repeat: Switch) -> Response:
     on = repeat == "yes"
-    accounts.set_repeat_reminders(page.ctx, page.subject_id, on)
+    accounts.set_repeat_reminders(page.ctx, page.subject, on)
     return page.redirect("/portal/settings", "reminders_on" if on else "reminders_off")

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from api.formatting import local
 from api.portal.forms import parse_date, start_of_day
-from api.portal.page import PageDep, PortalPage
+from api.portal.page import MailboxPage, PortalPage
 from api.web import PAGE_HEADERS
 from machtigen.audit.export import export_csv, export_json
 from machtigen.audit.narrate import Viewpoint, narrate
@@ -143,12 +143,9 @@ def by_day(entries: Iterable[TrailEntry], view: Viewpoint, lang: str) -> list[Da
 
 
 @router.get("/activity")
-def activity(page: PageDep) -> Response:
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("read_mailbox")
+def activity(page: MailboxPage) -> Response:
     form = ActivityForm.from_query(page)
-    ctx, subject = page.ctx, page.subject_id
+    ctx, subject = page.ctx, page.subject
     actors = [a for a in trail_actors(ctx, subject) if a.who != Who.SELF]
     if form.actor and all(a.id != form.actor for a in actors):
         form.actor = ""
@@ -178,25 +175,22 @@ def _actor_label(actor: TrailActor) -> str:
 
 
 @router.get("/activity/export.json")
-def export_as_json(page: PageDep) -> Response:
+def export_as_json(page: MailboxPage) -> Response:
     return _download(page, "json")
 
 
 @router.get("/activity/export.csv")
-def export_as_csv(page: PageDep) -> Response:
+def export_as_csv(page: MailboxPage) -> Response:
     return _download(page, "csv")
 
 
 def _download(page: PortalPage, kind: str) -> Response:
     """The trail as a file with its proofs; a bad date is the page's own 422 page."""
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("read_mailbox")
     form = ActivityForm.from_query(page)
     if form.errors:
         return activity(page)
     jwks = page.request.app.state.checkpoint_jwks
-    ctx, subject, chosen = page.ctx, page.subject_id, form.trail_filter()
+    ctx, subject, chosen = page.ctx, page.subject, form.trail_filter()
     if kind == "json":
         body = export_json(ctx, subject, chosen, public_jwks=jwks)
         media_type = "application/json"

@@ -8,20 +8,24 @@ presentation (a date typed as 31-12-2026 or picked as 2026-12-31); every rule ab
 allowed stays in the domain and the policy.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
-from fastapi import Form, Query, Request
+from fastapi import Depends, Form, Query, Request
+from fastapi.dependencies.models import Dependant
 from pydantic import Field
 
 from api.formatting import AMSTERDAM
+from machtigen.errors import NotFound
 from machtigen.inputs import PageNumber, SafeText, check
+from machtigen.mandates.errors import MandateNotFound
 from machtigen.mandates.models import MandateAction
 from machtigen.mandates.service import ScopeItem
+from machtigen.messages.errors import MessageNotFound
 
-Csrf = Annotated[SafeText, Form(max_length=128)]
 ShortText = Annotated[SafeText, Form(max_length=64)]
 """A typed BSN, KvK number or date, or an id chosen from a list."""
 Checkbox = Annotated[Literal["", "yes"], Form()]
@@ -55,11 +59,19 @@ async def one_value_per_field(request: Request) -> None:
     form = await request.form()
     repeated = [
         field.alias
-        for field in dependant.body_params
+        for field in form_fields(dependant)
         if not _takes_many(field.field_info.annotation) and len(form.getlist(field.alias)) > 1
     ]
     if repeated:
         raise UnusableFields(repeated)
+
+
+def form_fields(dependant: Dependant) -> list[Any]:
+    """The handler's form fields and those of its dependencies (the csrf token's)."""
+    fields = list(dependant.body_params)
+    for sub in dependant.dependencies:
+        fields.extend(form_fields(sub))
+    return fields
 
 
 def _takes_many(annotation: Any) -> bool:
@@ -94,6 +106,27 @@ def parse_uuid(value: str | None) -> UUID | None:
         return UUID(value) if value else None
     except ValueError:
         return None
+
+
+def _path_id(value: str, not_found: Callable[[], NotFound]) -> UUID:
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise not_found()
+    return parsed
+
+
+def _message_id(message_id: str) -> UUID:
+    return _path_id(message_id, MessageNotFound)
+
+
+def _mandate_id(mandate_id: str) -> UUID:
+    return _path_id(mandate_id, MandateNotFound)
+
+
+MessageId = Annotated[UUID, Depends(_message_id)]
+"""A message's id in the path; one that does not parse is the same 404 page as an unknown one."""
+MandateId = Annotated[UUID, Depends(_mandate_id)]
+"""A mandate's id in the path; one that does not parse is the same 404 page as an unknown one."""
 
 
 def parse_date(value: str | None) -> date | None:

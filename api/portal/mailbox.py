@@ -6,16 +6,15 @@ from uuid import UUID
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import Csrf, IdQuery, PageQuery, Search, ShortText, parse_uuid
-from api.portal.page import PageDep, PortalPage
-from api.web import error_page
+from api.portal.forms import IdQuery, MessageId, PageQuery, Search, ShortText, parse_uuid
+from api.portal.page import AccountPage, MailboxPage, MessagePage, PortalPage
+from api.web import CsrfForm, error_page
 from machtigen.accounts import service as accounts
 from machtigen.accounts.errors import FolderNameTaken, InvalidFolderName
 from machtigen.accounts.models import Folder
 from machtigen.identity.loa import loa_sufficient
 from machtigen.inputs import SafeText
 from machtigen.messages import service as messages
-from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.service import MailboxQuery
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -25,16 +24,13 @@ PAGE_SIZE = 25
 
 @router.get("/inbox")
 def inbox(
-    page: PageDep,
+    page: MailboxPage,
     view: Literal["inbox", "archive"] = "inbox",
     folder: IdQuery = "",
     q: Search = "",
     p: PageQuery = 1,
 ) -> Response:
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("read_mailbox")
-    return _inbox_page(page, page.subject_id, view, folder, q, p)
+    return _inbox_page(page, page.subject, view, folder, q, p)
 
 
 def _inbox_page(
@@ -78,30 +74,22 @@ def _inbox_page(
     )
 
 
-@router.post("/folders")
-def create_folder(page: PageDep, csrf_token: Csrf, name: FolderName = "") -> Response:
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
+@router.post("/folders", dependencies=[CsrfForm])
+def create_folder(page: AccountPage, name: FolderName = "") -> Response:
     try:
-        folder = accounts.create_folder(page.ctx, page.subject_id, name)
+        folder = accounts.create_folder(page.ctx, page.subject, name)
     except (InvalidFolderName, FolderNameTaken) as refused:
         key = "error_folder_taken" if isinstance(refused, FolderNameTaken) else "error_folder_name"
         return _inbox_page(
-            page, page.subject_id, "inbox", "", "", 1,
+            page, page.subject, "inbox", "", "", 1,
             errors={"folder_name": page.t[key]}, folder_name=name,
         )  # fmt: skip
     return page.redirect("/portal/inbox", "folder_created", folder=str(folder.id))
 
 
 @router.get("/messages/{message_id}")
-def message(page: PageDep, message_id: str) -> Response:
-    page.require_loa("read_mailbox")
-    parsed = parse_uuid(message_id)
-    if parsed is None:
-        raise MessageNotFound()
-    detail = messages.read_message(page.ctx, parsed)
+def message(page: MessagePage, message_id: MessageId) -> Response:
+    detail = messages.read_message(page.ctx, message_id)
     folders = accounts.folders_of(page.ctx, detail.message.person_id)
     return page.render(
         "portal/message.html",
@@ -112,37 +100,25 @@ def message(page: PageDep, message_id: str) -> Response:
     )
 
 
-@router.post("/messages/{message_id}/folder")
+@router.post("/messages/{message_id}/folder", dependencies=[CsrfForm])
 def file_message(
-    page: PageDep,
-    message_id: str,
-    csrf_token: Csrf,
+    page: MessagePage,
+    message_id: MessageId,
     folder_id: ShortText = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    page.require_loa("read_mailbox")
-    parsed = parse_uuid(message_id)
-    if parsed is None:
-        raise MessageNotFound()
     target = parse_uuid(folder_id)
     if folder_id and target is None:
         return error_page(page.request, 422, page.t["error_folder_unknown"])
-    messages.file_in_folder(page.ctx, parsed, target)
-    return page.redirect(f"/portal/messages/{parsed}", "filed")
+    messages.file_in_folder(page.ctx, message_id, target)
+    return page.redirect(f"/portal/messages/{message_id}", "filed")
 
 
-@router.post("/messages/{message_id}/archive")
+@router.post("/messages/{message_id}/archive", dependencies=[CsrfForm])
 def archive_message(
-    page: PageDep,
-    message_id: str,
-    csrf_token: Csrf,
+    page: MessagePage,
+    message_id: MessageId,
     archived: Annotated[Literal["1", "0"], Form()] = "1",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    page.require_loa("read_mailbox")
-    parsed = parse_uuid(message_id)
-    if parsed is None:
-        raise MessageNotFound()
-    messages.set_archived(page.ctx, parsed, archived == "1")
+    messages.set_archived(page.ctx, message_id, archived == "1")
     notice = "archived" if archived == "1" else "unarchived"
     return page.redirect("/portal/inbox", notice, view="archive" if archived == "1" else "inbox")

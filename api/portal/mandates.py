@@ -9,30 +9,30 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from api.deps import Answered
 from api.formatting import AMSTERDAM
 from api.portal.forms import (
     Back,
     Checkbox,
-    Csrf,
     MandateForm,
+    MandateId,
     ScopeValue,
     ShortText,
     default_validity,
     parse_date,
-    parse_uuid,
     typed,
 )
 from api.portal.page import PageDep, PortalPage
-from api.web import explain
+from api.web import CsrfForm, explain
 from machtigen.afnemers.service import catalogue
-from machtigen.authz.actors import PersonActor, StaffActor
 from machtigen.errors import MachtigenError
+from machtigen.identity.loa import StepUpRequired
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import MandateNotFound
-from machtigen.mandates.service import MandatePhase, MandateRequest, Representative
+from machtigen.mandates.service import MandatePhase, MandateRequest
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 Party = Annotated[Literal["person", "office"], Form()]
@@ -49,24 +49,38 @@ GROUPS = (
 BACK = {"mandates": "/portal/mandates", "representing": "/portal/representing"}
 
 
+def _own(page: PageDep) -> PortalPage:
+    """Acting in one's own name, not for a client: else the start page."""
+    if not page.own:
+        raise Answered(page.redirect("/portal"))
+    return page
+
+
+def _granting(page: PageDep) -> PortalPage:
+    """... and as one who grants mandates (the policy's ``grants_mandates``: a person)."""
+    if not page.own or not mandates.grants_mandates(page.ctx):
+        raise Answered(page.redirect("/portal"))
+    return page
+
+
+OwnPage = Annotated[PortalPage, Depends(_own)]
+GrantingPage = Annotated[PortalPage, Depends(_granting)]
+
+
 def _grouped(page: PortalPage, *, as_represented: bool) -> dict[str, list[mandates.MandateView]]:
     views = mandates.mandate_overview(page.ctx, as_represented=as_represented)
     return {str(phase): [v for v in views if v.phase == phase] for phase in GROUPS}
 
 
 @router.get("/mandates")
-def who_can_act_for_me(page: PageDep) -> Response:
-    if not isinstance(page.actor, PersonActor) or not page.own:
-        return page.redirect("/portal")
+def who_can_act_for_me(page: GrantingPage) -> Response:
     return page.render(
         "portal/mandates.html", groups=_grouped(page, as_represented=True), back="mandates"
     )
 
 
 @router.get("/representing")
-def for_whom_i_act(page: PageDep) -> Response:
-    if not page.own:
-        return page.redirect("/portal")
+def for_whom_i_act(page: OwnPage) -> Response:
     return page.render(
         "portal/representing.html",
         groups=_grouped(page, as_represented=False),
@@ -75,19 +89,15 @@ def for_whom_i_act(page: PageDep) -> Response:
 
 
 @router.get("/mandates/new")
-def grant_form(page: PageDep) -> Response:
+def grant_form(page: GrantingPage) -> Response:
     """The step-up page comes before a form that could not be sent at this login level."""
-    if not isinstance(page.actor, PersonActor) or not page.own:
-        return page.redirect("/portal")
     page.require_loa("grant_mandate")
     start, end = default_validity(page.ctx.now)
     return _form(page, "grant", MandateForm(valid_from=start, valid_until=end))
 
 
 @router.get("/representing/request")
-def request_form(page: PageDep) -> Response:
-    if not page.own:
-        return page.redirect("/portal")
+def request_form(page: OwnPage) -> Response:
     page.require_loa("request_mandate")
     start, end = default_validity(page.ctx.now)
     return _form(page, "request", MandateForm(valid_from=start, valid_until=end))
@@ -134,10 +144,9 @@ def _read_form(
     )
 
 
-@router.post("/mandates/new")
+@router.post("/mandates/new", dependencies=[CsrfForm])
 def grant(
-    page: PageDep,
-    csrf_token: Csrf,
+    page: GrantingPage,
     party: Party = "person",
     bsn: ShortText = "",
     birth_date: ShortText = "",
@@ -147,10 +156,7 @@ def grant(
     valid_from: ShortText = "",
     valid_until: ShortText = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    if not isinstance(page.actor, PersonActor) or not page.own:
-        return page.redirect("/portal")
-    page.require_loa("grant_mandate")
+    """The login level is the domain's to check (``grant_mandate``, ``find_party``)."""
     form = _read_form(party, bsn, birth_date, kvk, scope, personal_data, valid_from, valid_until)
     services_of = _services_of(page)
     form.check(page.t, page.ctx.now, offices_allowed=True, services_of=services_of)
@@ -168,23 +174,24 @@ def grant(
             mandates.grant(
                 page.ctx,
                 MandateRequest(
-                    represented_person_id=page.actor.person_id,
+                    represented_person_id=page.subject,
                     representative=representative,
                     scope=form.scope_items(services_of),
                     valid_from=validity[0],
                     valid_until=validity[1],
                 ),
             )
+    except StepUpRequired:
+        raise  # the step-up page, as for any page, not a message next to a field
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "grant", form, 422)
     return page.redirect("/portal/mandates", "granted")
 
 
-@router.post("/representing/request")
+@router.post("/representing/request", dependencies=[CsrfForm])
 def request(
-    page: PageDep,
-    csrf_token: Csrf,
+    page: OwnPage,
     bsn: ShortText = "",
     birth_date: ShortText = "",
     scope: Scope = None,
@@ -192,21 +199,11 @@ def request(
     valid_from: ShortText = "",
     valid_until: ShortText = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    if not page.own:
-        return page.redirect("/portal")
-    page.require_loa("request_mandate")
     form = _read_form("person", bsn, birth_date, "", scope, personal_data, valid_from, valid_until)
     services_of = _services_of(page)
     form.check(page.t, page.ctx.now, offices_allowed=False, services_of=services_of)
     if form.errors:
         return _form(page, "request", form, 422)
-    actor = page.actor
-    me = (
-        Representative(office_id=actor.office_id)
-        if isinstance(actor, StaffActor)
-        else Representative(person_id=actor.person_id)
-    )
     try:
         represented = mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
         validity = form.validity(page.ctx.now)
@@ -216,12 +213,14 @@ def request(
                 page.ctx,
                 MandateRequest(
                     represented_person_id=represented.person_id,
-                    representative=me,
+                    representative=mandates.representative_of_actor(page.ctx),
                     scope=form.scope_items(services_of),
                     valid_from=validity[0],
                     valid_until=validity[1],
                 ),
             )
+    except StepUpRequired:
+        raise  # the step-up page, as for any page, not a message next to a field
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
         return _form(page, "request", form, 422)
@@ -243,31 +242,24 @@ def _field_of(refused: MachtigenError, form: MandateForm) -> str:
     return fields.get(name, "form")
 
 
-@router.post("/mandates/{mandate_id}/grant-again")
-def grant_again(page: PageDep, mandate_id: str, csrf_token: Csrf) -> Response:
+@router.post("/mandates/{mandate_id}/grant-again", dependencies=[CsrfForm])
+def grant_again(page: PageDep, mandate_id: MandateId) -> Response:
     """One click: the parts that lapsed under an ended court measure, granted anew."""
-    page.require_csrf(csrf_token)
-    parsed = parse_uuid(mandate_id)
-    if parsed is None or not isinstance(page.actor, PersonActor) or not page.own:
+    if not page.own or not mandates.grants_mandates(page.ctx):
         raise MandateNotFound()
-    page.require_loa("grant_mandate")
-    mandates.grant_again(page.ctx, parsed)
+    mandates.grant_again(page.ctx, mandate_id)
     return page.redirect("/portal/mandates", "granted_again")
 
 
-@router.post("/mandates/{mandate_id}/{decision}")
+@router.post("/mandates/{mandate_id}/{decision}", dependencies=[CsrfForm])
 def decide(
     page: PageDep,
-    mandate_id: str,
+    mandate_id: MandateId,
     decision: str,
-    csrf_token: Csrf,
     back: Back = "mandates",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    parsed = parse_uuid(mandate_id)
-    if parsed is None or decision not in ("accept", "decline", "revoke"):
+    if decision not in ("accept", "decline", "revoke"):
         raise MandateNotFound()
-    page.require_loa("read_mailbox")
     done = {"accept": "accepted", "decline": "declined", "revoke": "revoked"}[decision]
-    getattr(mandates, decision)(page.ctx, parsed)
+    getattr(mandates, decision)(page.ctx, mandate_id)
     return page.redirect(BACK.get(back, "/portal"), done)

@@ -1,12 +1,14 @@
 """The office administrator divides the office's clients among its staff."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from api.portal.forms import Csrf, ShortText, parse_uuid
+from api.deps import Answered
+from api.portal.forms import ShortText, parse_uuid
 from api.portal.page import PageDep, PortalPage
-from api.web import explain
-from machtigen.authz.actors import StaffActor
+from api.web import CsrfForm, explain
 from machtigen.errors import MachtigenError
 from machtigen.identity import assignments
 from machtigen.identity.models import Office
@@ -15,16 +17,25 @@ from machtigen.mandates.service import clients_of_actor
 router = APIRouter(prefix="/portal/office", include_in_schema=False)
 
 
-def _office_page(page: PortalPage, status_code: int = 200, **form: str) -> Response:
-    actor = page.actor
-    assert isinstance(actor, StaffActor)
+def _office(page: PageDep) -> Office:
+    """The employee's own office, in their own name (the policy: staff see their office)."""
+    office = assignments.own_office(page.ctx) if page.own else None
+    if office is None:
+        raise Answered(page.redirect("/portal"))
+    return office
+
+
+OwnOffice = Annotated[Office, Depends(_office)]
+
+
+def _office_page(page: PortalPage, office: Office, status_code: int = 200, **form: str) -> Response:
     ctx = page.ctx
     return page.render(
         "portal/office.html",
         status_code,
-        office=ctx.session.get_one(Office, actor.office_id),
-        staff=assignments.staff_of_office(ctx, actor.office_id),
-        assignments=assignments.assignments_of_office(ctx, actor.office_id),
+        office=office,
+        staff=assignments.staff_of_office(ctx, office.id),
+        assignments=assignments.assignments_of_office(ctx, office.id),
         clients=clients_of_actor(ctx),
         errors={"staff_id": form["error"]} if form.get("error") else {},
         chosen_staff=form.get("staff_id", ""),
@@ -33,31 +44,27 @@ def _office_page(page: PortalPage, status_code: int = 200, **form: str) -> Respo
 
 
 @router.get("")
-def office(page: PageDep) -> Response:
-    if not isinstance(page.actor, StaffActor) or not page.own:
-        return page.redirect("/portal")
-    return _office_page(page)
+def office_page(page: PageDep, office: OwnOffice) -> Response:
+    return _office_page(page, office)
 
 
-@router.post("/{change}")
+@router.post("/{change}", dependencies=[CsrfForm])
 def change_assignment(
     page: PageDep,
     change: str,
-    csrf_token: Csrf,
     staff_id: ShortText = "",
     person_id: ShortText = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    if (
-        not isinstance(page.actor, StaffActor)
-        or not page.own
-        or change not in ("assign", "unassign")
-    ):
+    """The office is asked here, not in a dependency: a form that does not parse is a 422
+    first, for anyone."""
+    office = _office(page)
+    if change not in ("assign", "unassign"):
         return page.redirect("/portal")
     staff, client = parse_uuid(staff_id), parse_uuid(person_id)
     if staff is None or client is None:
         return _office_page(
             page,
+            office,
             422,
             error=page.t["error_assignment_choose"],
             staff_id=staff_id,
@@ -72,6 +79,7 @@ def change_assignment(
     except MachtigenError as refused:
         return _office_page(
             page,
+            office,
             refused.status_code,
             error=explain(refused, page.lang),
             staff_id=staff_id,

@@ -12,16 +12,19 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api.deps import Answered
 from api.web import Portal, PortalDep, language, render
 from machtigen.audit.trail import may_read_trail
 from machtigen.authz.actors import PersonActor, StaffActor, UnmatchedEidasActor
 from machtigen.context import Ctx
 from machtigen.i18n import texts
 from machtigen.identity import sessions
+from machtigen.identity.assignments import may_divide_clients, own_office
 from machtigen.identity.correspondence import remember_language
-from machtigen.identity.loa import StepUpRequired, require_loa
+from machtigen.identity.loa import require_loa
 from machtigen.identity.models import OfficeStaff, Person
 from machtigen.mandates.scope import Representation, representation_of
+from machtigen.mandates.service import grants_mandates
 from machtigen.messages.service import unread_count
 
 NOTICES = frozenset(
@@ -53,17 +56,6 @@ NOTICES = frozenset(
         "granted_again",
     }
 )
-
-
-class StepUpNeeded(Exception):
-    """Raised by a page that needs a stronger login; answered with the step-up page."""
-
-    def __init__(self, step_up: StepUpRequired, portal: Portal) -> None:
-        super().__init__(step_up.detail)
-        self.step_up = step_up
-        self.actor = portal.actor
-        self.person_id = portal.session.person_id
-        """Read now: the request's session is rolled back before the handler runs."""
 
 
 class ActingEnded(Exception):
@@ -120,6 +112,12 @@ class PortalPage:
         return self.actor.person_id if isinstance(self.actor, PersonActor) else None
 
     @property
+    def subject(self) -> UUID:
+        """The subject of a ``SubjectPage``: there always is one."""
+        assert self.subject_id is not None
+        return self.subject_id
+
+    @property
     def own(self) -> bool:
         return self.acting_for is None
 
@@ -132,14 +130,9 @@ class PortalPage:
             return None
         return self.ctx.session.get(OfficeStaff, self.actor.staff_id)
 
-    def require_csrf(self, token: str | None) -> None:
-        self.portal.require_csrf(token)
-
     def require_loa(self, purpose: str) -> None:
-        try:
-            require_loa(self.ctx, purpose)
-        except StepUpRequired as step_up:
-            raise StepUpNeeded(step_up, self.portal) from step_up
+        """Ask for a stronger login before showing a form that could not be sent at this one."""
+        require_loa(self.ctx, purpose)
 
     def representation(self) -> Representation | None:
         """On what basis, and for what, the actor acts for the person shown (None: own)."""
@@ -175,6 +168,7 @@ def portal_page(request: Request, portal: PortalDep) -> PortalPage:
     if request.query_params.get("lang") == lang:
         remember_language(portal.ctx, lang)  # a person's own choice: their letters follow it
     notices = [n for n in request.query_params.getlist("done") if n in NOTICES]
+    request.state.step_up_audit = StepUpAudit(portal.actor, portal.session.person_id)
     acting_for = None
     if portal.session.acting_for_person_id is not None:
         person = portal.ctx.session.get(Person, portal.session.acting_for_person_id)
@@ -189,6 +183,49 @@ def portal_page(request: Request, portal: PortalDep) -> PortalPage:
 
 
 PageDep = Annotated[PortalPage, Depends(portal_page)]
+
+
+@dataclass(frozen=True)
+class StepUpAudit:
+    """Who asked, read when the page began: a refusal rolls the request's session back, and
+    the step-up page audits ``login.step_up_required`` in a transaction of its own."""
+
+    actor: PersonActor | StaffActor
+    person_id: UUID | None
+
+
+class SubjectPage:
+    """A page about the subject, whose mailbox and settings are shown, at a login strong enough
+    for ``purpose``: without a subject (an employee acting for nobody) the answer is the start
+    page; with too weak a login, the step-up page. ``Depends(SubjectPage("read_mailbox"))``."""
+
+    def __init__(self, purpose: str | None = None) -> None:
+        self.purpose = purpose
+
+    def __call__(self, page: PageDep) -> PortalPage:
+        if page.subject_id is None:
+            raise Answered(page.redirect("/portal"))
+        if self.purpose is not None:
+            page.require_loa(self.purpose)
+        return page
+
+
+class PageAt:
+    """Any portal page at a login strong enough for ``purpose``, or the step-up page (a message
+    opened from an office's caseload has an owner, but the page needs no subject chosen)."""
+
+    def __init__(self, purpose: str) -> None:
+        self.purpose = purpose
+
+    def __call__(self, page: PageDep) -> PortalPage:
+        page.require_loa(self.purpose)
+        return page
+
+
+MailboxPage = Annotated[PortalPage, Depends(SubjectPage("read_mailbox"))]
+MessagePage = Annotated[PortalPage, Depends(PageAt("read_mailbox"))]
+AccountPage = Annotated[PortalPage, Depends(SubjectPage("manage_account"))]
+"""The settings and every form on it: asks for the level first, before showing a form."""
 
 
 def frame(request: Request, portal: Portal) -> dict[str, Any]:
@@ -239,12 +276,12 @@ def navigation(page: PortalPage) -> list[NavItem]:
     """The main menu: one's own mailbox, or the client's, or an office's work."""
     t = page.t
     if page.is_staff and page.own:
-        staff = page.staff()
+        office = own_office(page.ctx)
         items = [
             NavItem("/portal/clients", t["nav_clients"]),
             NavItem("/portal/representing", t["nav_representing"]),
         ]
-        if staff is not None and staff.is_admin:
+        if office is not None and may_divide_clients(page.ctx, office):
             items.append(NavItem("/portal/office", t["nav_office"]))
         items.append(NavItem("/portal/staff/email", t["nav_staff_email"]))
         return items
@@ -255,7 +292,7 @@ def navigation(page: PortalPage) -> list[NavItem]:
         items.append(NavItem("/portal/settings", t["nav_settings"]))
         if may_read_trail(page.ctx, subject):
             items.append(NavItem("/portal/activity", t["nav_activity"]))
-    if page.own and not page.is_staff:
+    if page.own and grants_mandates(page.ctx):
         items.append(NavItem("/portal/mandates", t["nav_mandates"]))
     if page.own:
         items.append(NavItem("/portal/representing", t["nav_representing"]))

@@ -8,11 +8,12 @@ with the person's choice and one button to allow or withdraw. The policy decides
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from api.portal.forms import Csrf, Switch
-from api.portal.page import PageDep, PortalPage
+from api.portal.forms import Switch
+from api.portal.page import AccountPage, PortalPage, SubjectPage
+from api.web import CsrfForm
 from machtigen.consents import service as consents
 
 router = APIRouter(prefix="/portal/settings", include_in_schema=False)
@@ -20,30 +21,23 @@ AfnemerId = Annotated[UUID, Form()]
 
 
 def read_state_view(page: PortalPage, *, error: str | None = None) -> Response:
-    assert page.subject_id is not None
     return page.render(
         "portal/read_state.html",
         422 if error else 200,
-        choices=consents.read_state_overview(page.ctx, page.subject_id),
+        choices=consents.read_state_overview(page.ctx, page.subject),
         errors={"read-state": error} if error else {},
     )
 
 
 @router.get("/read-state")
-def read_state_page(page: PageDep) -> Response:
-    if page.subject_id is None:
-        return page.redirect("/portal")
+def read_state_page(page: Annotated[PortalPage, Depends(SubjectPage())]) -> Response:
     return read_state_view(page)
 
 
-@router.post("/read-state")
-def choose(page: PageDep, csrf_token: Csrf, afnemer: AfnemerId, share: Switch) -> Response:
+@router.post("/read-state", dependencies=[CsrfForm])
+def choose(page: AccountPage, afnemer: AfnemerId, share: Switch) -> Response:
     """One afnemer, one explicit choice; a value that does not parse is refused (422) by the
     form's types and changes nothing."""
-    page.require_csrf(csrf_token)
-    if page.subject_id is None:
-        return page.redirect("/portal")
-    page.require_loa("manage_account")
-    consents.set_share_read_state(page.ctx, page.subject_id, afnemer, share == "yes")
+    consents.set_share_read_state(page.ctx, page.subject, afnemer, share == "yes")
     done = "read_state_shared" if share == "yes" else "read_state_withheld"
     return page.redirect("/portal/settings/read-state", done)

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import Checkbox, Csrf
+from api.portal.forms import Checkbox
 from api.portal.page import PageDep, PortalPage
+from api.web import CsrfForm
 from machtigen.accounts.errors import InvalidEmail
-from machtigen.authz.actors import StaffActor
-from machtigen.identity.models import Office
-from machtigen.identity.staff_email import confirm_staff_email, get_staff, set_staff_email
+from machtigen.identity.models import Office, OfficeStaff
+from machtigen.identity.staff_email import confirm_staff_email, own_staff, set_staff_email
 from machtigen.inputs import SafeText
 from machtigen.notifications.service import staff_prompts
 
@@ -23,15 +23,14 @@ Back = Annotated[Literal["", "home"], Form()]
 EmailField = Annotated[SafeText, Form(max_length=400)]
 
 
-def _staff_actor(page: PortalPage) -> StaffActor | None:
-    actor = page.portal.actor
-    return actor if isinstance(actor, StaffActor) and page.own else None
+def _own_staff(page: PortalPage) -> OfficeStaff | None:
+    """The employee's own record, in their own name (the policy's ``manage_contact``)."""
+    return own_staff(page.ctx) if page.own else None
 
 
 def staff_email_view(
-    page: PortalPage, actor: StaffActor, *, errors: dict[str, str] | None = None, email: str = ""
+    page: PortalPage, staff: OfficeStaff, *, errors: dict[str, str] | None = None, email: str = ""
 ) -> Response:
-    staff = get_staff(page.ctx, actor.staff_id, "manage_contact")
     return page.render(
         "portal/staff_email.html",
         422 if errors else 200,
@@ -45,48 +44,44 @@ def staff_email_view(
 
 @router.get("/email")
 def staff_email_page(page: PageDep) -> Response:
-    actor = _staff_actor(page)
-    if actor is None:
+    staff = _own_staff(page)
+    if staff is None:
         return page.redirect("/portal")
-    return staff_email_view(page, actor)
+    return staff_email_view(page, staff)
 
 
-@router.post("/email")
+@router.post("/email", dependencies=[CsrfForm])
 def save_staff_email(
     page: PageDep,
-    csrf_token: Csrf,
     email: EmailField = "",
     remove: Checkbox = "",
     back: Back = "",
 ) -> Response:
-    page.require_csrf(csrf_token)
-    actor = _staff_actor(page)
-    if actor is None:
+    """The login level is the service's to check (``manage_account``)."""
+    staff = _own_staff(page)
+    if staff is None:
         return page.redirect("/portal")
-    page.require_loa("manage_account")
     if remove == "yes":
-        set_staff_email(page.ctx, actor.staff_id, None)
+        set_staff_email(page.ctx, staff.id, None)
         return page.redirect("/portal/staff/email", "email_removed")
     if not email.strip():
         errors = {"email": page.t["error_email_missing"]}
-        return staff_email_view(page, actor, errors=errors, email=email)
+        return staff_email_view(page, staff, errors=errors, email=email)
     try:
         with page.ctx.session.begin_nested():
-            set_staff_email(page.ctx, actor.staff_id, email)
+            set_staff_email(page.ctx, staff.id, email)
     except InvalidEmail:
         errors = {"email": page.t["error_email_invalid"]}
-        return staff_email_view(page, actor, errors=errors, email=email)
+        return staff_email_view(page, staff, errors=errors, email=email)
     return page.redirect(_back(back), "email_saved")
 
 
-@router.post("/email/confirm")
-def confirm(page: PageDep, csrf_token: Csrf, back: Back = "") -> Response:
-    page.require_csrf(csrf_token)
-    actor = _staff_actor(page)
-    if actor is None:
+@router.post("/email/confirm", dependencies=[CsrfForm])
+def confirm(page: PageDep, back: Back = "") -> Response:
+    staff = _own_staff(page)
+    if staff is None:
         return page.redirect("/portal")
-    page.require_loa("manage_account")
-    confirm_staff_email(page.ctx, actor.staff_id)
+    confirm_staff_email(page.ctx, staff.id)
     return page.redirect(_back(back), "email_confirmed")
 
 

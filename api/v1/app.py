@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
 from api.problems import install_problem_handlers
-from api.v1 import routes_events, routes_mandates, routes_messages, routes_register, routes_token
+from api.v1 import events, mandates, messages, register, token
 from api.v1.middleware import ApiConventions
 from api.v1.ratelimit import RateLimiter
 from machtigen.clients.keys import ApiTokenConfig
@@ -85,7 +85,7 @@ def build_v1(state: State, public_url: str) -> FastAPI:
     )
     v1.state = state
     install_problem_handlers(v1)
-    for module in (routes_token, routes_messages, routes_mandates, routes_register, routes_events):
+    for module in (token, messages, mandates, register, events):
         v1.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

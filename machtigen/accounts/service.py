@@ -22,6 +22,7 @@ from machtigen.afnemers.service import can_concern
 from machtigen.audit.service import record
 from machtigen.consents.models import Consent
 from machtigen.context import Ctx
+from machtigen.identity.loa import require_loa
 from machtigen.identity.models import Person
 
 
@@ -30,6 +31,14 @@ def get_account(ctx: Ctx, person_id: UUID, action: str = "read") -> Account:
     if account is None:
         raise AccountNotFound()
     ctx.authorize(action, account)
+    return account
+
+
+def _managed(ctx: Ctx, person_id: UUID, action: str) -> Account:
+    """The account, to change: as the policy allows, at a login strong enough for managing it
+    (``manage_account`` in policies/05_assurance.polar); else StepUpRequired."""
+    account = get_account(ctx, person_id, action)
+    require_loa(ctx, "manage_account")
     return account
 
 
@@ -42,7 +51,7 @@ def record_visit(ctx: Ctx, person_id: UUID) -> Account:
 
 def activate(ctx: Ctx, person_id: UUID, *, explanation_confirmed: bool) -> Account:
     """Only this explicit act activates the mailbox, after the person was told what it means."""
-    account = get_account(ctx, person_id, "activate")
+    account = _managed(ctx, person_id, "activate")
     if not explanation_confirmed:
         raise ActivationNotConfirmed()
     if account.state not in (AccountState.CASCO, AccountState.DEACTIVATED):
@@ -62,7 +71,7 @@ def activate(ctx: Ctx, person_id: UUID, *, explanation_confirmed: bool) -> Accou
 
 def deactivate(ctx: Ctx, person_id: UUID) -> Account:
     """Back to paper for everything except legally required digital post (rule 2)."""
-    account = get_account(ctx, person_id, "deactivate")
+    account = _managed(ctx, person_id, "deactivate")
     if account.state != AccountState.ACTIVATED:
         raise AccountStateConflict(
             f"Only an activated mailbox can be deactivated, not {account.state}."
@@ -75,7 +84,7 @@ def deactivate(ctx: Ctx, person_id: UUID) -> Account:
 
 def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
     """The central "everything on paper" switch (rule 4)."""
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     if account.paper_only != paper_only:
         account.paper_only = paper_only
         record(
@@ -89,7 +98,7 @@ def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
 
 
 def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     normalized = None if email is None else normalized_email(email)
     account.email = normalized
     account.email_confirmed_at = ctx.now if normalized else None
@@ -105,7 +114,7 @@ def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
 
 def confirm_email_current(ctx: Ctx, person_id: UUID) -> Account:
     """The six-monthly "is this address still yours?" answered yes (rule 6)."""
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     if account.email is None:
         raise InvalidEmail("there is no address to confirm")
     account.email_confirmed_at = ctx.now
@@ -114,7 +123,7 @@ def confirm_email_current(ctx: Ctx, person_id: UUID) -> Account:
 
 
 def set_repeat_reminders(ctx: Ctx, person_id: UUID, enabled: bool) -> Account:
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     account.repeat_reminders = enabled
     record(
         ctx,
@@ -140,7 +149,7 @@ def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
     mailbox is off, or who chose everything on paper, is asked; nor about an organisation
     that cannot concern them (a municipality they do not live in).
     """
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     since = account.afnemers_reviewed_at or account.activated_at
     if not urges_digital(account) or since is None:
         return []
@@ -156,7 +165,7 @@ def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
 
 
 def mark_afnemers_reviewed(ctx: Ctx, person_id: UUID) -> Account:
-    account = get_account(ctx, person_id, "manage_settings")
+    account = _managed(ctx, person_id, "manage_settings")
     account.afnemers_reviewed_at = ctx.now
     record(ctx, "account.afnemers_reviewed", subject_person_id=person_id, object_type="account")
     return account
@@ -168,6 +177,7 @@ def create_folder(ctx: Ctx, person_id: UUID, name: str) -> Folder:
         raise InvalidFolderName()
     folder = Folder(person_id=person_id, name=name, created_at=ctx.now)
     ctx.authorize("manage", folder)
+    require_loa(ctx, "manage_account")
     try:
         with ctx.session.begin_nested():
             ctx.session.add(folder)

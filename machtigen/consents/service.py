@@ -20,6 +20,7 @@ from machtigen.consents.errors import (
 )
 from machtigen.consents.models import Channel, Consent, DeliveryReason
 from machtigen.context import Ctx
+from machtigen.identity.loa import require_loa
 from machtigen.identity.models import Person
 from machtigen.identity.service import CASCO_AGE, age_on
 from machtigen.mandates.models import LegalMeasure
@@ -71,6 +72,7 @@ def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: boo
 
     Sharing is offered for afnemers whose post reaches the mailbox; withdrawing always works.
     """
+    require_loa(ctx, "manage_account")
     afnemer = get_afnemer(ctx, afnemer_id)
     consent = _existing_or_new(ctx, person_id, afnemer_id)
     ctx.authorize("share_read_state", consent)
@@ -284,6 +286,7 @@ def apply_consent_choices(
     no longer new to them. A representative who may change only some ticks did not review it
     for them.
     """
+    require_loa(ctx, "manage_account")
     choices = {choice.afnemer.id: choice for choice in consent_overview(ctx, person_id)}
     if not ticked <= covered or not covered <= set(choices):
         raise ConsentFormMismatch()
@@ -306,6 +309,7 @@ def answer_new_afnemers(
     Nothing is ticked for the person (rule 3); the rest stay unticked and are not asked again.
     ``asked`` are the afnemers the prompt showed: one it could not have shown refuses it.
     """
+    require_loa(ctx, "manage_account")
     to_ask = {a.id: a for a in afnemers_to_ask_about(ctx, person_id)}
     if not ticked <= asked or not asked <= set(to_ask):
         raise ConsentFormMismatch()

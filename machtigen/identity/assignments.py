@@ -41,6 +41,18 @@ class Assignment:
     assigned_at: datetime
 
 
+def own_office(ctx: Ctx) -> Office | None:
+    """The office the actor works for, as the policy lets them see it (an employee: their own
+    office; anyone else: none)."""
+    statement = ctx.authz.select(ctx.actor, "see", Office).limit(1)
+    return ctx.session.scalars(statement).one_or_none()
+
+
+def may_divide_clients(ctx: Ctx, office: Office) -> bool:
+    """Whether the actor divides this office's clients among its staff (its administrators)."""
+    return ctx.is_allowed("manage_assignments", office)
+
+
 def assign_client(ctx: Ctx, staff_id: UUID, client_person_id: UUID) -> None:
     """Assign a client of the office to an employee; assigning twice changes nothing."""
     staff, office = _managed_staff(ctx, staff_id)

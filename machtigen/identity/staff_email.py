@@ -13,7 +13,15 @@ from machtigen.accounts.service import normalized_email
 from machtigen.audit.service import record
 from machtigen.context import Ctx
 from machtigen.identity.errors import StaffNotFound
+from machtigen.identity.loa import require_loa
 from machtigen.identity.models import OfficeStaff
+
+
+def own_staff(ctx: Ctx) -> OfficeStaff | None:
+    """The employee record whose address the actor keeps, as the policy lets them
+    (``manage_contact``: an employee, their own; anyone else: none)."""
+    statement = ctx.authz.select(ctx.actor, "manage_contact", OfficeStaff).limit(1)
+    return ctx.session.scalars(statement).one_or_none()
 
 
 def get_staff(ctx: Ctx, staff_id: UUID, action: str = "see") -> OfficeStaff:
@@ -25,8 +33,10 @@ def get_staff(ctx: Ctx, staff_id: UUID, action: str = "see") -> OfficeStaff:
 
 
 def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
-    """Set (validated as a person's address is) or remove the employee's own address."""
+    """Set (validated as a person's address is) or remove the employee's own address, at the
+    login level for managing an account."""
     staff = get_staff(ctx, staff_id, "manage_contact")
+    require_loa(ctx, "manage_account")
     normalized = None if email is None else normalized_email(email)
     staff.email = normalized
     staff.email_confirmed_at = ctx.now if normalized else None
@@ -44,6 +54,7 @@ def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
 def confirm_staff_email(ctx: Ctx, staff_id: UUID) -> OfficeStaff:
     """The six-monthly "is this address still yours?" answered yes."""
     staff = get_staff(ctx, staff_id, "manage_contact")
+    require_loa(ctx, "manage_account")
     if staff.email is None:
         raise InvalidEmail("there is no address to confirm")
     staff.email_confirmed_at = ctx.now

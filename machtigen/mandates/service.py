@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.service import record
-from machtigen.authz.actors import CourtRegister, PersonActor
+from machtigen.authz.actors import CourtRegister, PersonActor, StaffActor
 from machtigen.context import Ctx
 from machtigen.errors import Forbidden
 from machtigen.identity.bsn import is_valid_bsn
@@ -70,6 +70,22 @@ class MandateRequest:
     valid_until: datetime
 
 
+def grants_mandates(ctx: Ctx) -> bool:
+    """Whether the actor grants mandates in their own name (``grants_mandates`` in the policy):
+    the pages "who can act for me" and "grant a mandate" are theirs."""
+    return bool(ctx.authz.holds("grants_mandates", ctx.actor))
+
+
+def representative_of_actor(ctx: Ctx) -> Representative:
+    """The representative a request is made for: the person asking, or the office whose
+    employee asks (``stands_for`` in the policy)."""
+    if isinstance(ctx.actor, StaffActor):
+        return Representative(office_id=ctx.actor.office_id)
+    if isinstance(ctx.actor, PersonActor):
+        return Representative(person_id=ctx.actor.person_id)
+    raise Forbidden("Only a person or an office's employee can ask for a mandate.")
+
+
 def grant(ctx: Ctx, request: MandateRequest) -> Mandate:
     """The represented person grants; the representative still has to accept (rule 10)."""
     require_loa(ctx, "grant_mandate")
@@ -83,6 +99,7 @@ def request_mandate(ctx: Ctx, request: MandateRequest) -> Mandate:
 
 
 def accept(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    require_loa(ctx, "answer_mandate")
     mandate = _load(ctx, mandate_id, "accept")
     if mandate.initiated_by == Initiator.REPRESENTATIVE:
         require_loa(ctx, "grant_mandate")  # the represented person approves: that is granting
@@ -95,6 +112,7 @@ def accept(ctx: Ctx, mandate_id: UUID) -> Mandate:
 
 
 def decline(ctx: Ctx, mandate_id: UUID) -> Mandate:
+    require_loa(ctx, "answer_mandate")
     mandate = _load(ctx, mandate_id, "decline")
     mandate.status = MandateStatus.DECLINED
     mandate.decided_at = ctx.now
@@ -104,6 +122,7 @@ def decline(ctx: Ctx, mandate_id: UUID) -> Mandate:
 
 def revoke(ctx: Ctx, mandate_id: UUID) -> Mandate:
     """Either side ends it at any time; access stops at once."""
+    require_loa(ctx, "answer_mandate")
     mandate = _load(ctx, mandate_id, "revoke")
     represented_side = (
         isinstance(ctx.actor, PersonActor) and ctx.actor.person_id == mandate.represented_person_id
@@ -608,8 +627,10 @@ class PartyNotFound(InvalidMandate):
 def person_by_bsn_and_birth(ctx: Ctx, bsn: str, date_of_birth: date) -> Representative:
     """The other party of a new mandate, named by BSN and date of birth (both must match).
 
-    The same answer for an unknown BSN and a wrong date: the form reveals nobody's BSN.
+    The same answer for an unknown BSN and a wrong date: the form reveals nobody's BSN; and
+    only at the login level for granting or requesting a mandate (``find_party``).
     """
+    require_loa(ctx, "find_party")
     if not is_valid_bsn(bsn):
         raise InvalidBsn()
     person = ctx.session.scalars(select(Person).where(col(Person.bsn) == bsn)).one_or_none()
@@ -619,6 +640,7 @@ def person_by_bsn_and_birth(ctx: Ctx, bsn: str, date_of_birth: date) -> Represen
 
 
 def office_by_kvk(ctx: Ctx, kvk_number: str) -> Representative:
+    require_loa(ctx, "find_party")
     if not is_kvk_number(kvk_number):
         raise InvalidKvkNumber()
     office = ctx.session.scalars(

@@ -17,6 +17,7 @@ from machtigen.afnemers.models import Afnemer, Service
 from machtigen.audit.service import record
 from machtigen.consents.service import decide_delivery
 from machtigen.context import Ctx
+from machtigen.identity.loa import require_loa
 from machtigen.identity.service import find_person_by_bsn
 from machtigen.messages.errors import (
     FolderMismatch,
@@ -165,6 +166,7 @@ class MailboxPage:
 
 def mailbox(ctx: Ctx, query: MailboxQuery) -> MailboxPage:
     """A page of the mailbox: unread first, then newest; filtered in SQL by the policy."""
+    require_loa(ctx, "read_mailbox")
     page_size = max(1, min(query.page_size, MAX_PAGE))
     page = max(1, query.page)
     statement = _readable(
@@ -258,6 +260,7 @@ def open_message(ctx: Ctx, message_id: UUID) -> Message:
 
 
 def _open(ctx: Ctx, message_id: UUID) -> tuple[Message, bool]:
+    require_loa(ctx, "read_mailbox")
     message = _load(ctx, message_id, "read")
     reader_id = ctx.actor.key
     assert isinstance(reader_id, UUID)
@@ -289,6 +292,7 @@ def _open(ctx: Ctx, message_id: UUID) -> tuple[Message, bool]:
 
 
 def file_in_folder(ctx: Ctx, message_id: UUID, folder_id: UUID | None) -> Message:
+    require_loa(ctx, "read_mailbox")
     message = _load(ctx, message_id, "manage_folders")
     if folder_id is not None:
         folder = ctx.session.get(Folder, folder_id)
@@ -307,6 +311,7 @@ def file_in_folder(ctx: Ctx, message_id: UUID, folder_id: UUID | None) -> Messag
 
 
 def set_archived(ctx: Ctx, message_id: UUID, archived: bool) -> Message:
+    require_loa(ctx, "read_mailbox")
     message = _load(ctx, message_id, "manage_folders")
     message.archived_at = ctx.now if archived else None
     record(

@@ -49,7 +49,9 @@ def test_a_rolled_back_act_leaves_no_event(session, ctx_for, clock):
     before = count_events(session, person.id)
     savepoint = session.begin_nested()
     accounts.activate(
-        ctx_for(PersonActor(person.id, clock.now())), person.id, explanation_confirmed=True
+        ctx_for(PersonActor(person.id, clock.now(), loa="midden")),
+        person.id,
+        explanation_confirmed=True,
     )
     session.flush()
     assert count_events(session, person.id) == before + 1
@@ -62,5 +64,5 @@ def test_a_refused_act_writes_no_event(session, ctx_for, clock):
     person = f.person(session, state=AccountState.CASCO)
     before = count_events(session, person.id)
     with pytest.raises(AccountStateConflict):
-        accounts.deactivate(ctx_for(PersonActor(person.id, clock.now())), person.id)
+        accounts.deactivate(ctx_for(PersonActor(person.id, clock.now(), loa="midden")), person.id)
     assert count_events(session, person.id) == before

@@ -320,7 +320,9 @@ def test_the_event_is_gone_when_the_act_rolls_back(name, session, ctx_for, clock
 
 def test_free_text_cannot_forge_a_line(session, ctx_for, clock):
     owner = f.person(session)
-    ctx = ctx_for(PersonActor(owner.id, clock.now(), name="Eve\nOp 1 januari logde Koen in"))
+    ctx = ctx_for(
+        PersonActor(owner.id, clock.now(), loa="midden", name="Eve\nOp 1 januari logde Koen in")
+    )
     from machtigen.context import Origin
 
     ctx = type(ctx)(

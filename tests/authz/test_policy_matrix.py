@@ -16,12 +16,20 @@ Columns
                                                  sends financial and personal-care post: only
                                                  whoever covers both services may change it
   office:assign                                  assign clients of the office that divides them
+
+The login levels have a matrix of their own (``LOGIN_MATRIX``): every means and level × every
+purpose the policy sets a minimum for, so a rule moved out of a router and into the policy
+stays guarded here.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from uuid import uuid4
 
 import pytest
+from polar import Variable
 
 from machtigen.accounts.models import Account
 from machtigen.afnemers.models import ServiceCategory
@@ -30,6 +38,7 @@ from machtigen.authz.actors import (
     OperatorActor,
     PersonActor,
     RegisterActor,
+    StaffActor,
     UnmatchedEidasActor,
 )
 from machtigen.consents.models import Consent
@@ -240,3 +249,87 @@ def test_policy_matrix(
 
 def test_every_row_names_an_actor_of_the_world(world: World) -> None:
     assert {actor for actor, _, _ in _table()} == set(world.actors)
+
+
+LOGIN_MATRIX = """
+actor               read_mailbox manage_account answer_mandate grant_mandate request_mandate find_party manage_office feed_register grants
+digid_none          .            .              .              .             .               .          .             .             Y
+digid_basis         .            .              .              .             .               .          .             .             Y
+digid_midden        Y            Y              Y              .             .               .          .             .             Y
+digid_substantieel  Y            Y              Y              Y             Y               Y          .             .             Y
+digid_hoog          Y            Y              Y              Y             Y               Y          .             .             Y
+eidas_low           .            .              .              .             .               .          .             .             Y
+eidas_substantial   Y            Y              Y              Y             Y               Y          .             .             Y
+eidas_high          Y            Y              Y              Y             Y               Y          .             .             Y
+eidas_unmatched     .            .              .              .             .               .          .             .             .
+eherkenning_EH2+    .            .              .              .             .               .          .             .             .
+eherkenning_EH3     Y            Y              Y              .             Y               Y          Y             .             .
+eherkenning_EH4     Y            Y              Y              .             Y               Y          Y             .             .
+afnemer             .            .              .              .             .               .          .             .             .
+court_register      .            .              .              .             .               .          .             Y             .
+operator            .            .              .              .             .               .          .             .             .
+"""
+"""``loa_sufficient(actor, purpose)`` per column; ``grants`` is ``grants_mandates(actor)``: who
+has the pages "who can act for me" and "grant a mandate" (a person, at any level: the form
+asks for a step-up)."""
+
+EIDAS = "http://eidas.europa.eu/LoA/"
+
+
+def _login_actor(name: str) -> object:
+    at = f.T0
+    person, staff, office = uuid4(), uuid4(), uuid4()
+    means, _, level = name.partition("_")
+    if name == "eidas_unmatched":
+        return UnmatchedEidasActor(person, at, loa=EIDAS + "substantial")
+    if means == "digid":
+        return PersonActor(person, at, means="digid", loa=None if level == "none" else level)
+    if means == "eidas":
+        return PersonActor(person, at, means="eidas", loa=EIDAS + level)
+    if means == "eherkenning":
+        return StaffActor(staff, office, at, loa=level, is_admin=True)
+    return {
+        "afnemer": AfnemerActor(uuid4(), at),
+        "court_register": RegisterActor("ccbr", at),
+        "operator": OperatorActor("op", at),
+    }[name]
+
+
+def _login_table() -> list[tuple[str, str, bool]]:
+    header, *rows = [line.split() for line in LOGIN_MATRIX.strip().splitlines()]
+    return [
+        (actor, column, mark == "Y")
+        for actor, *marks in rows
+        for column, mark in zip(header[1:], marks, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("actor", "purpose", "expected"), _login_table())
+def test_login_level_matrix(authz, actor: str, purpose: str, expected: bool) -> None:
+    who = _login_actor(actor)
+    if purpose == "grants":
+        holds = authz.holds("grants_mandates", who)
+    else:
+        holds = authz.holds("loa_sufficient", who, purpose)
+    assert holds == expected, f"{actor} {purpose}: expected {'allow' if expected else 'deny'}"
+
+
+def test_the_login_matrix_covers_every_purpose_of_the_policy(authz) -> None:
+    header = LOGIN_MATRIX.strip().splitlines()[0].split()
+    found = authz.oso.query_rule("minimum_loa", Variable("purpose"), Variable("m"), Variable("n"))
+    purposes = {str(result["bindings"]["purpose"]) for result in found}
+    assert purposes | {"feed_register"} == set(header[1:]) - {"grants"}
+
+
+def test_every_purpose_the_code_asks_is_one_the_policy_knows() -> None:
+    """A purpose misspelt in ``require_loa`` or ``loa_sufficient`` would refuse everyone."""
+    header = set(LOGIN_MATRIX.strip().splitlines()[0].split()[1:]) - {"grants"}
+    root = Path(__file__).resolve().parents[2]
+    asked = set()
+    for folder in ("machtigen", "api"):
+        for source in (root / folder).rglob("*.py"):
+            text = source.read_text(encoding="utf-8")
+            asked |= set(re.findall(r'(?:require_loa|loa_sufficient)\([^)"]*"(\w+)"', text))
+            asked |= set(re.findall(r'(?:SubjectPage|PageAt)\("(\w+)"\)', text))
+    assert asked, "no purpose found: the pattern no longer matches the code"
+    assert asked <= header, asked - header

@@ -12,6 +12,7 @@ from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
 from machtigen.consents.errors import ConsentFormMismatch
 from machtigen.errors import NotFound
+from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
 from tests import factories as f
@@ -35,10 +36,10 @@ def by_name(choices):
 def test_overview_shows_choice_effect_and_the_untick_date(session, ctx_for, clock, afnemers):
     _tax, _rdw, town, _late = afnemers
     person = f.person(session)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, person.id, town.id, True)
     clock.advance(timedelta(days=1))
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, person.id, town.id, False)
     choices = by_name(consents.consent_overview(ctx, person.id))
     assert choices["A Belastingdienst"].chosen and choices["A Belastingdienst"].digital_now
@@ -54,7 +55,7 @@ def test_overview_shows_choice_effect_and_the_untick_date(session, ctx_for, cloc
 def test_applying_the_form_changes_only_what_differs(session, ctx_for, clock, afnemers):
     tax, rdw, town, _late = afnemers
     person = f.person(session)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, person.id, rdw.id, True)
     every = {tax.id, rdw.id, town.id, _late.id}
     changed = consents.apply_consent_choices(ctx, person.id, every, {rdw.id, town.id, tax.id})
@@ -70,7 +71,7 @@ def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, 
     office = f.office(session)
     staff = f.staff(session, office)
     f.measure(session, client, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    ctx = ctx_for(staff_actor(session, staff, clock.now()))
+    ctx = ctx_for(staff_actor(session, staff, clock.now(), loa="EH3"))
     choices = by_name(consents.consent_overview(ctx, client.id))
     assert choices["C Gemeente"].may_change  # a financial service
     assert not choices["B RDW"].may_change
@@ -82,7 +83,9 @@ def test_a_bewindvoerder_changes_only_what_the_measure_covers(session, ctx_for, 
 def test_strangers_see_no_overview(session, ctx_for, clock, afnemers):
     person, stranger = f.person(session), f.person(session)
     with pytest.raises(NotFound):
-        consents.consent_overview(ctx_for(PersonActor(stranger.id, clock.now())), person.id)
+        consents.consent_overview(
+            ctx_for(PersonActor(stranger.id, clock.now(), loa="midden")), person.id
+        )
 
 
 def test_new_afnemers_are_asked_once_and_never_ticked_for_the_person(
@@ -90,7 +93,7 @@ def test_new_afnemers_are_asked_once_and_never_ticked_for_the_person(
 ):
     _tax, _rdw, _town, late = afnemers
     person = f.person(session)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     accounts.mark_afnemers_reviewed(ctx, person.id)
     assert accounts.afnemers_to_ask_about(ctx, person.id) == []
     account = accounts.get_account(ctx, person.id)
@@ -105,7 +108,7 @@ def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afneme
     tax, _rdw, _town, late = afnemers
     person = f.person(session)
     session.get(Account, person.id).activated_at = clock.now() - timedelta(days=30)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     asked = {a.id for a in accounts.afnemers_to_ask_about(ctx, person.id)}
     assert asked == {late.id}, "RDW and the town were there when the mailbox was switched on"
     with pytest.raises(ConsentFormMismatch):  # the tax office is never asked about
@@ -118,7 +121,7 @@ def test_answering_yes_ticks_only_the_asked_ones(session, ctx_for, clock, afneme
 def test_only_the_afnemers_the_form_covers_change(session, ctx_for, clock, afnemers):
     _tax, rdw, town, late = afnemers
     person = f.person(session)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, person.id, rdw.id, True)
     consents.set_opt_in(ctx, person.id, town.id, True)
     assert consents.apply_consent_choices(ctx, person.id, {late.id}, set()) == []
@@ -130,7 +133,7 @@ def test_only_the_afnemers_the_form_covers_change(session, ctx_for, clock, afnem
 def test_a_form_that_is_not_this_pages_changes_nothing(session, ctx_for, clock, afnemers, case):
     _tax, rdw, town, _late = afnemers
     person = f.person(session)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, person.id, rdw.id, True)
     covered, ticked = {
         "ticks what it does not cover": ({rdw.id}, {rdw.id, town.id}),
@@ -170,6 +173,29 @@ def test_a_representative_ticks_an_organisation_only_when_all_its_services_are_i
     curator = f.person(session)
     f.measure(session, anna, MeasureKind.CURATELE, person=curator)
     full = by_name(
-        consents.consent_overview(ctx_for(PersonActor(curator.id, clock.now())), anna.id)
+        consents.consent_overview(
+            ctx_for(PersonActor(curator.id, clock.now(), loa="midden")), anna.id
+        )
     )
     assert full["Gemeente Utrecht"].may_change
+
+
+def test_the_choices_change_only_at_the_level_for_managing_the_account(
+    session, ctx_for, clock, afnemers
+):
+    """The service asks the policy's ``manage_account`` level itself, not only the portal."""
+    _tax, rdw, _town, late = afnemers
+    person = f.person(session)
+    basis = ctx_for(PersonActor(person.id, clock.now(), loa="basis"))
+    for change in (
+        lambda ctx: consents.apply_consent_choices(ctx, person.id, {rdw.id}, {rdw.id}),
+        lambda ctx: consents.answer_new_afnemers(ctx, person.id, {late.id}, {late.id}),
+        lambda ctx: consents.set_share_read_state(ctx, person.id, rdw.id, False),
+    ):
+        with pytest.raises(StepUpRequired) as refused:
+            change(basis)
+        assert refused.value.purpose == "manage_account"
+    assert consents.consent_for(basis, person.id, rdw.id) is None
+    midden = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
+    consents.apply_consent_choices(midden, person.id, {rdw.id}, {rdw.id})
+    assert consents.consent_for(midden, person.id, rdw.id).opted_in

@@ -57,7 +57,7 @@ def resident(session, clock, municipality=UTRECHT, **extra):
 
 
 def asked(ctx_for, clock, person):
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     return sorted(a.name for a in accounts.afnemers_to_ask_about(ctx, person.id))
 
 
@@ -66,7 +66,7 @@ def test_new_means_joined_since_the_mailbox_was_switched_on_or_the_list_reviewed
 ):
     koen = resident(session, clock)
     assert asked(ctx_for, clock, koen) == ["CAK", "Waterschap"], "not RDW or the municipality"
-    ctx = ctx_for(PersonActor(koen.id, clock.now()))
+    ctx = ctx_for(PersonActor(koen.id, clock.now(), loa="midden"))
     shown = {c.afnemer.id for c in consents.consent_overview(ctx, koen.id) if c.may_change}
     consents.apply_consent_choices(ctx, koen.id, shown, set())
     assert asked(ctx_for, clock, koen) == [], "saving the list is reviewing it"
@@ -80,7 +80,7 @@ def test_a_municipality_is_not_pushed_to_someone_who_lives_elsewhere_or_abroad(
     assert asked(ctx_for, clock, amsterdammer) == ["CAK"]
     abroad = resident(session, clock, None, non_resident=True)
     assert asked(ctx_for, clock, abroad) == ["CAK"]
-    ctx = ctx_for(PersonActor(abroad.id, clock.now()))
+    ctx = ctx_for(PersonActor(abroad.id, clock.now(), loa="midden"))
     offered = [c.afnemer.name for c in consents.consent_overview(ctx, abroad.id)]
     assert offered == ["CAK", "RDW"], "no municipality or water board in her settings"
 
@@ -89,7 +89,7 @@ def test_a_choice_made_before_moving_stays_visible_so_it_can_be_undone(
     session, clock, ctx_for, world
 ):
     moved = resident(session, clock, UTRECHT)
-    ctx = ctx_for(PersonActor(moved.id, clock.now()))
+    ctx = ctx_for(PersonActor(moved.id, clock.now(), loa="midden"))
     consents.set_opt_in(ctx, moved.id, world["utrecht"].id, True)
     moved.municipality_code = AMSTERDAM
     session.flush()
@@ -109,11 +109,13 @@ def test_nobody_with_the_mailbox_off_or_on_paper_is_urged_towards_digital(
         account.state = AccountState(how)
     session.flush()
     assert asked(ctx_for, clock, person) == []
-    assert portal_prompts(ctx_for(PersonActor(person.id, clock.now())), person.id) == []
+    assert (
+        portal_prompts(ctx_for(PersonActor(person.id, clock.now(), loa="midden")), person.id) == []
+    )
     account.paper_only, account.state = False, AccountState.ACTIVATED
-    assert portal_prompts(ctx_for(PersonActor(person.id, clock.now())), person.id) == [
-        Prompt.ASK_EMAIL
-    ]
+    assert portal_prompts(
+        ctx_for(PersonActor(person.id, clock.now(), loa="midden")), person.id
+    ) == [Prompt.ASK_EMAIL]
 
 
 def test_an_area_is_made_of_municipality_codes(clock, operator_ctx):

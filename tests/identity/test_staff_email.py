@@ -11,8 +11,9 @@ from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.authz.actors import PersonActor
 from machtigen.errors import NotFound
+from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.service import staff_actor
-from machtigen.identity.staff_email import confirm_staff_email, set_staff_email
+from machtigen.identity.staff_email import confirm_staff_email, own_staff, set_staff_email
 from machtigen.mandates.models import MeasureKind
 from machtigen.notifications.models import Notification, RecipientKind
 from machtigen.notifications.service import Prompt, on_message_delivered, staff_prompts
@@ -100,3 +101,20 @@ def test_with_an_address_the_employee_is_notified_for_the_offices_clients(
     assert notification.email == "sara@bewind.example.nl"
     assert "voor uw cliënt" in notification.subject
     assert session.scalars(select(Notification)).all() == [notification]
+
+
+def test_the_address_changes_only_at_the_level_for_managing_an_account(
+    session, ctx_for, clock, office
+):
+    """The service asks the policy's ``manage_account`` level itself, not only the portal."""
+    member = f.staff(session, office)
+    eh2 = ctx_for(staff_actor(session, member, clock.now(), loa="EH2+"))
+    with pytest.raises(StepUpRequired) as refused:
+        set_staff_email(eh2, member.id, "piet@bewind.example.nl")
+    assert (refused.value.purpose, refused.value.needed) == ("manage_account", "EH3")
+    assert member.email is None
+    set_staff_email(_as(ctx_for, session, clock, member), member.id, "piet@bewind.example.nl")
+    with pytest.raises(StepUpRequired):
+        confirm_staff_email(eh2, member.id)
+    assert own_staff(eh2) == member
+    assert own_staff(ctx_for(PersonActor(f.person(session).id, clock.now(), loa="hoog"))) is None

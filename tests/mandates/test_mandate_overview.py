@@ -7,6 +7,7 @@ import pytest
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.authz.actors import PersonActor
 from machtigen.identity.errors import InvalidBsn, InvalidKvkNumber
+from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.service import staff_actor
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import InvalidMandate
@@ -103,7 +104,7 @@ def test_an_office_request_waits_for_the_person(session, ctx_for, clock, tax):
 
 def test_the_other_party_is_found_only_by_bsn_and_matching_birth_date(session, ctx_for, clock):
     someone = f.person(session, born=date(1960, 5, 17))
-    ctx = ctx_for(PersonActor(f.person(session).id, clock.now()))
+    ctx = ctx_for(PersonActor(f.person(session).id, clock.now(), loa="substantieel"))
     found = mandates.person_by_bsn_and_birth(ctx, someone.bsn, date(1960, 5, 17))
     assert found.person_id == someone.id
     with pytest.raises(mandates.PartyNotFound) as wrong_date:
@@ -118,9 +119,28 @@ def test_the_other_party_is_found_only_by_bsn_and_matching_birth_date(session, c
 
 def test_an_office_is_found_by_kvk_number(session, ctx_for, clock):
     office = f.office(session)
-    ctx = ctx_for(PersonActor(f.person(session).id, clock.now()))
+    ctx = ctx_for(PersonActor(f.person(session).id, clock.now(), loa="substantieel"))
     assert mandates.office_by_kvk(ctx, office.kvk_number).office_id == office.id
     with pytest.raises(InvalidKvkNumber):
         mandates.office_by_kvk(ctx, "12ab")
     with pytest.raises(InvalidMandate):
         mandates.office_by_kvk(ctx, "99999999")
+
+
+def test_a_login_too_weak_to_grant_finds_nobody(session, ctx_for, clock):
+    """A BSN with its date of birth, or a KvK number, is looked up only at the level of granting
+    or requesting a mandate: a weaker login learns nothing, not even that someone exists."""
+    someone = f.person(session, born=date(1960, 5, 17))
+    office = f.office(session)
+    midden = ctx_for(PersonActor(f.person(session).id, clock.now(), loa="midden"))
+    with pytest.raises(StepUpRequired) as by_bsn:
+        mandates.person_by_bsn_and_birth(midden, someone.bsn, date(1960, 5, 17))
+    with pytest.raises(StepUpRequired) as by_kvk:
+        mandates.office_by_kvk(midden, office.kvk_number)
+    assert {by_bsn.value.needed, by_kvk.value.needed} == {"substantieel"}
+    staff = f.staff(session, f.office(session))
+    eh2 = ctx_for(staff_actor(session, staff, clock.now(), loa="EH2+"))
+    with pytest.raises(StepUpRequired):
+        mandates.person_by_bsn_and_birth(eh2, someone.bsn, date(1960, 5, 17))
+    eh3 = ctx_for(staff_actor(session, staff, clock.now(), loa="EH3"))
+    assert mandates.person_by_bsn_and_birth(eh3, someone.bsn, date(1960, 5, 17)).person_id

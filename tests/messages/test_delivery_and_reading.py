@@ -99,7 +99,7 @@ def test_paper_only_messages_never_show_in_the_mailbox(session, ctx_for, clock, 
     person = f.person(session)
     f.message(session, person, income_tax, channel=Channel.PAPER)
     both = f.message(session, person, income_tax, channel=Channel.BOTH)
-    listed = messages.readable_messages(ctx_for(PersonActor(person.id, clock.now())))
+    listed = messages.readable_messages(ctx_for(PersonActor(person.id, clock.now(), loa="midden")))
     assert [m.id for m in listed] == [both.id]
 
 
@@ -108,8 +108,8 @@ def test_unread_first_and_read_state_per_reader(session, ctx_for, clock, income_
     f.measure(session, person, MeasureKind.BESCHERMINGSBEWIND, person=bewindvoerder)
     older = f.message(session, person, income_tax, received_at=clock.now() - timedelta(days=3))
     newer = f.message(session, person, income_tax, received_at=clock.now() - timedelta(days=1))
-    owner_ctx = ctx_for(PersonActor(person.id, clock.now()))
-    rep_ctx = ctx_for(PersonActor(bewindvoerder.id, clock.now()))
+    owner_ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
+    rep_ctx = ctx_for(PersonActor(bewindvoerder.id, clock.now(), loa="midden"))
     messages.open_message(owner_ctx, newer.id)
     assert [m.id for m in messages.readable_messages(owner_ctx)] == [older.id, newer.id]
     assert [m.id for m in messages.readable_messages(rep_ctx)] == [newer.id, older.id]
@@ -146,10 +146,10 @@ def test_opening_is_audited_with_who_read_for_whom(session, ctx_for, clock, inco
 def test_filing_needs_a_folder_of_the_same_mailbox(session, ctx_for, clock, income_tax):
     person, other = f.person(session), f.person(session)
     message = f.message(session, person, income_tax)
-    ctx = ctx_for(PersonActor(person.id, clock.now()))
+    ctx = ctx_for(PersonActor(person.id, clock.now(), loa="midden"))
     folder = accounts.create_folder(ctx, person.id, "Belasting")
     foreign = accounts.create_folder(
-        ctx_for(PersonActor(other.id, clock.now())), other.id, "Belasting"
+        ctx_for(PersonActor(other.id, clock.now(), loa="midden")), other.id, "Belasting"
     )
     with pytest.raises(FolderMismatch):
         messages.file_in_folder(ctx, message.id, foreign.id)
@@ -165,4 +165,6 @@ def test_a_reader_without_manage_folders_cannot_file(session, ctx_for, clock, in
     f.mandate(session, person, person=rep, scope=[(income_tax, MandateAction.READ)])
     message = f.message(session, person, income_tax)
     with pytest.raises(Exception, match="may not manage folders"):
-        messages.set_archived(ctx_for(PersonActor(rep.id, clock.now())), message.id, True)
+        messages.set_archived(
+            ctx_for(PersonActor(rep.id, clock.now(), loa="midden")), message.id, True
+        )

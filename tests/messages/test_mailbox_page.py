@@ -9,6 +9,7 @@ from machtigen.afnemers.models import ServiceCategory
 from machtigen.authz.actors import PersonActor
 from machtigen.consents.models import Channel
 from machtigen.errors import NotFound
+from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.service import staff_actor
 from machtigen.mandates.models import MeasureKind
 from machtigen.messages import service as messages
@@ -34,7 +35,7 @@ def world(session, clock):
 
 def test_unread_first_then_newest_with_sender_and_counts(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     messages.open_message(ctx, newer.id)
     page = messages.mailbox(ctx, MailboxQuery(person_id=owner.id))
     assert [e.message.id for e in page.entries] == [care_post.id, older.id, newer.id]
@@ -46,7 +47,7 @@ def test_unread_first_then_newest_with_sender_and_counts(session, ctx_for, clock
 
 def test_search_matches_subject_or_sender_without_wildcards(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
 
     def found(term):
         return {
@@ -63,7 +64,7 @@ def test_search_matches_subject_or_sender_without_wildcards(session, ctx_for, cl
 
 def test_archive_and_folders_are_separate_views(session, ctx_for, clock, world):
     owner, older, newer, care_post = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     folder = accounts.create_folder(ctx, owner.id, "Belasting")
     messages.file_in_folder(ctx, older.id, folder.id)
     messages.set_archived(ctx, newer.id, True)
@@ -77,7 +78,7 @@ def test_archive_and_folders_are_separate_views(session, ctx_for, clock, world):
 
 def test_pages_are_bounded(session, ctx_for, clock, world):
     owner, *_ = world
-    ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     first = messages.mailbox(ctx, MailboxQuery(owner.id, page_size=2))
     second = messages.mailbox(ctx, MailboxQuery(owner.id, page=2, page_size=2))
     beyond = messages.mailbox(ctx, MailboxQuery(owner.id, page=9, page_size=2))
@@ -94,14 +95,34 @@ def test_a_bewindvoerder_sees_only_financial_post_and_reads_separately(
     office = f.office(session)
     staff = f.staff(session, office)
     f.measure(session, owner, MeasureKind.BESCHERMINGSBEWIND, office=office)
-    ctx = ctx_for(staff_actor(session, staff, clock.now()))
+    ctx = ctx_for(staff_actor(session, staff, clock.now(), loa="EH3"))
     page = messages.mailbox(ctx, MailboxQuery(owner.id))
     assert {e.message.id for e in page.entries} == {older.id, newer.id}
     detail = messages.read_message(ctx, older.id)
     assert (detail.sender, detail.first_time) == ("Belastingdienst", True)
     assert messages.read_message(ctx, older.id).first_time is False
     assert messages.unread_count(ctx, owner.id) == 1
-    owner_ctx = ctx_for(PersonActor(owner.id, clock.now()))
+    owner_ctx = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
     assert messages.unread_count(owner_ctx, owner.id) == 3
     with pytest.raises(NotFound):
         messages.read_message(ctx, care_post.id)
+
+
+def test_the_mailbox_opens_only_at_the_level_for_reading_it(session, ctx_for, clock, world):
+    """The service asks the policy's ``read_mailbox`` level itself, not only the portal."""
+    owner, older, _newer, _care = world
+    basis = ctx_for(PersonActor(owner.id, clock.now(), loa="basis"))
+    for look in (
+        lambda: messages.mailbox(basis, MailboxQuery(owner.id)),
+        lambda: messages.read_message(basis, older.id),
+        lambda: messages.open_message(basis, older.id),
+        lambda: messages.file_in_folder(basis, older.id, None),
+        lambda: messages.set_archived(basis, older.id, True),
+    ):
+        with pytest.raises(StepUpRequired) as refused:
+            look()
+        assert (refused.value.purpose, refused.value.needed) == ("read_mailbox", "midden")
+    session.refresh(older)
+    assert older.archived_at is None
+    midden = ctx_for(PersonActor(owner.id, clock.now(), loa="midden"))
+    assert messages.read_message(midden, older.id).first_time

@@ -39,7 +39,7 @@ def koen_and_lisa(db):
 
 
 def revoke_as(db, clock, who, mandate_id):
-    ctx = Ctx(db, PersonActor(who.id, clock.now()), clock, get_authorizer(), Origin())
+    ctx = Ctx(db, PersonActor(who.id, clock.now(), loa="midden"), clock, get_authorizer(), Origin())
     mandates.revoke(ctx, mandate_id)
     db.commit()
 

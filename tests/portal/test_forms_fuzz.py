@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.portal import ROUTERS
+from api.portal.forms import form_fields
 from machtigen.accounts.models import Folder
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.mandates.models import Initiator, MandateAction, MandateStatus, MeasureKind
@@ -23,7 +24,7 @@ from tests.api_auth.test_login_flow import committed, hidden, login
 from tests.portal.conftest import database_snapshot
 
 FORMS = sorted(
-    (route.path, tuple(sorted({p.name for p in route.dependant.body_params})))
+    (route.path, tuple(sorted({p.name for p in form_fields(route.dependant)})))
     for router in ROUTERS
     for route in router.routes
     if "POST" in route.methods

@@ -10,6 +10,7 @@ from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.errors import MachtigenError
 from machtigen.i18n import catalog
+from machtigen.identity.models import PortalSession
 from machtigen.mandates.models import Mandate
 from machtigen.messages.models import MessageRead
 from tests import factories as f
@@ -189,3 +190,57 @@ def test_the_bsn_of_the_other_party_never_reaches_a_url(client, db):
     overview = client.get("/portal/mandates").text
     assert other.bsn not in overview
     assert "tot en met 22 november 2027" in overview
+
+
+def test_a_grant_posted_at_a_weak_login_is_the_step_up_page_and_finds_nobody(client, db):
+    """The service checks the level (not the router): the answer is still the step-up page,
+    audited, the same for a BSN that exists and one that does not, and nothing is stored."""
+    owner, message, _ = committed(db, person_with_post)
+    other = committed(db, lambda s: f.person(s))
+    login(client, "digid", bsn=owner.bsn, acr="midden")
+    csrf = hidden(client.get("/portal/settings").text, "csrf_token")
+    answers = []
+    for bsn in (other.bsn, f.make_bsn(777777)):
+        answers.append(
+            client.post(
+                "/portal/mandates/new",
+                data={
+                    "csrf_token": csrf,
+                    "party": "person",
+                    "bsn": bsn,
+                    "birth_date": other.date_of_birth.isoformat(),
+                    "scope": [f"{message.service_id}:read"],
+                    "valid_from": "2026-11-23",
+                    "valid_until": "2027-11-23",
+                },
+            )
+        )
+    assert [a.status_code for a in answers] == [403, 403]
+    assert all("niveau substantieel of hoger" in a.text for a in answers)
+    assert answers[0].text == answers[1].text
+    db.expire_all()
+    audited = db.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == "login.step_up_required", AuditEvent.subject_person_id == owner.id
+        )
+    ).all()
+    mandates = db.scalar(
+        select(func.count()).select_from(Mandate).where(Mandate.represented_person_id == owner.id)
+    )
+    db.rollback()
+    assert [d["needed"] for d in audited] == ["substantieel", "substantieel"]
+    assert mandates == 0
+
+
+def test_a_redirect_decided_by_a_dependency_keeps_the_requests_writes(client, db, clock):
+    """An employee acting for nobody has no settings: the page dependency answers with the start
+    page (``Answered``). That is an answer, not a refusal: the session is still touched."""
+    office = committed(db, lambda s: f.office(s))
+    login(client, "eherkenning", kvk=office.kvk_number, employee_id="emp-r", name="R", acr="EH3")
+    clock.advance(timedelta(minutes=5))
+    answer = client.get("/portal/settings")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/portal")
+    db.expire_all()
+    seen = db.scalar(select(PortalSession.last_seen_at).where(PortalSession.staff_id.is_not(None)))
+    db.rollback()
+    assert seen is not None and seen.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
