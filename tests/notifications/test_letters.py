@@ -36,7 +36,8 @@ from machtigen.notifications.letters import (
     render_pdf,
 )
 from machtigen.notifications.models import Letter, LetterReason, LetterStatus
-from machtigen.notifications.service import escalate, on_message_delivered
+from machtigen.notifications.outbox import on_message_delivered
+from machtigen.notifications.paper import escalate
 from tests import factories as f
 from tests.factories import T0
 from tests.notifications.conftest import SENDER
