@@ -5,6 +5,7 @@ A notification is written together with the message, reminder or mandate change 
 ``machtigen.notifications.recipients``, the words from ``machtigen.notifications.texts``.
 """
 
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 from sqlalchemy import select
@@ -56,93 +57,96 @@ def remind(ctx: Ctx, message: Message) -> list[Notification]:
 def on_mandate_changed(ctx: Ctx, mandate: Mandate, action: str) -> list[Notification]:
     """Called by the mandate service with each audited change: tell the other side."""
     change = action.removeprefix("mandate.")
-    represented = ctx.session.get_one(Person, mandate.represented_person_id)
-    notifications = []
-    for recipient in mandate_recipients(ctx, mandate):
-        subject, body = render_mandate_change(
+    client = _initials(ctx.session.get_one(Person, mandate.represented_person_id))
+
+    def words(recipient: Recipient) -> tuple[str, str]:
+        return render_mandate_change(
             recipient.language,
             change=change,
             for_owner=recipient.kind == RecipientKind.OWNER,
-            client=_initials(represented),
+            client=client,
             valid_until=mandate.valid_until,
         )
-        key = f"mandate:{mandate.id}:{change}:{ctx.now.isoformat()}:{recipient.kind}:{recipient.id}"
-        notifications += _enqueue(
-            ctx,
-            kind=NotificationKind.MANDATE_CHANGE,
-            key=key,
-            person_id=mandate.represented_person_id,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            mandate_id=mandate.id,
-        )
-    return notifications
+
+    return _enqueue_each(
+        ctx,
+        mandate_recipients(ctx, mandate),
+        words,
+        kind=NotificationKind.MANDATE_CHANGE,
+        key=f"mandate:{mandate.id}:{change}:{ctx.now.isoformat()}",
+        person_id=mandate.represented_person_id,
+        mandate_id=mandate.id,
+    )
 
 
 def _notify_of_message(ctx: Ctx, message: Message, kind: NotificationKind) -> list[Notification]:
     afnemer = ctx.session.get_one(Afnemer, message.afnemer_id)
     service = ctx.session.get_one(Service, message.service_id)
-    owner = ctx.session.get_one(Person, message.person_id)
-    notifications = []
-    for recipient in message_recipients(ctx, message):
-        subject, body = render_message_notice(
+    client = _initials(ctx.session.get_one(Person, message.person_id))
+
+    def words(recipient: Recipient) -> tuple[str, str]:
+        return render_message_notice(
             recipient.language,
             reminder=kind == NotificationKind.REMINDER,
             organisation=afnemer.name,
             kind_of_message=service.name,
             action_text=message.action_text,
             deadline=message.deadline,
-            client=None if recipient.kind == RecipientKind.OWNER else _initials(owner),
+            client=None if recipient.kind == RecipientKind.OWNER else client,
         )
-        notifications += _enqueue(
-            ctx,
-            kind=kind,
-            key=f"{kind}:{message.id}:{recipient.kind}:{recipient.id}",
-            person_id=message.person_id,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            message_id=message.id,
-        )
-    return notifications
+
+    return _enqueue_each(
+        ctx,
+        message_recipients(ctx, message),
+        words,
+        kind=kind,
+        key=f"{kind}:{message.id}",
+        person_id=message.person_id,
+        message_id=message.id,
+    )
 
 
-def _enqueue(
+def _enqueue_each(
     ctx: Ctx,
+    recipients: Iterable[Recipient],
+    words: Callable[[Recipient], tuple[str, str]],
     *,
     kind: NotificationKind,
     key: str,
     person_id: UUID,
-    recipient: Recipient,
-    subject: str,
-    body: str,
     message_id: UUID | None = None,
     mandate_id: UUID | None = None,
 ) -> list[Notification]:
-    key = key[:200]
-    existing = ctx.session.scalar(
-        select(col(Notification.id)).where(col(Notification.dedup_key) == key)
-    )
-    if existing is not None:
-        return []
-    notification = Notification(
-        kind=kind,
-        dedup_key=key,
-        person_id=person_id,
-        message_id=message_id,
-        mandate_id=mandate_id,
-        recipient_kind=recipient.kind,
-        recipient_id=recipient.id,
-        email=recipient.email,
-        subject=subject[:300],
-        body=body,
-        status=NotificationStatus.PENDING,
-        available_at=ctx.now,
-        created_at=ctx.now,
-    )
-    ctx.session.add(notification)
-    return [notification]
+    """A pending notification per recipient, with the subject and body ``words`` gives them.
+
+    ``key`` names the occasion; with the recipient it is the row's ``dedup_key``, so writing
+    the same occasion again adds nothing.
+    """
+    notifications = []
+    for recipient in recipients:
+        dedup_key = f"{key}:{recipient.kind}:{recipient.id}"[:200]
+        written = select(col(Notification.id)).where(col(Notification.dedup_key) == dedup_key)
+        if ctx.session.scalar(written) is not None:
+            continue
+        subject, body = words(recipient)
+        notification = Notification(
+            kind=kind,
+            dedup_key=dedup_key,
+            person_id=person_id,
+            message_id=message_id,
+            mandate_id=mandate_id,
+            recipient_kind=recipient.kind,
+            recipient_id=recipient.id,
+            email=recipient.email,
+            subject=subject[:300],
+            body=body,
+            status=NotificationStatus.PENDING,
+            available_at=ctx.now,
+            created_at=ctx.now,
+        )
+        ctx.session.add(notification)
+        notifications.append(notification)
+    return notifications
 
 
 def _initials(person: Person) -> str:
