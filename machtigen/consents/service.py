@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import exists, or_, select
@@ -51,18 +52,8 @@ def set_opt_in(ctx: Ctx, person_id: UUID, afnemer_id: UUID, opted_in: bool) -> C
     consent.changed_at = ctx.now
     transition = timedelta(days=get_settings().untick_transition_days)
     consent.effective_at = ctx.now + transition if in_effect_now and not opted_in else ctx.now
-    ctx.session.add(consent)
-    ctx.session.flush()
-    record(
-        ctx,
-        "consent.ticked" if opted_in else "consent.unticked",
-        subject_person_id=person_id,
-        object_type="consent",
-        object_id=consent.id,
-        afnemer=afnemer.name,
-        effective_at=consent.effective_at.isoformat(),
-    )
-    return consent
+    action = "consent.ticked" if opted_in else "consent.unticked"
+    return _saved(ctx, consent, afnemer, action, effective_at=consent.effective_at.isoformat())
 
 
 def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: bool) -> Consent:
@@ -79,15 +70,22 @@ def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: boo
     if share and not _post_reaches_mailbox(afnemer, consent, ctx.now):
         raise ReadStateNotApplicable()
     consent.share_read_state = share
+    action = "consent.read_state_shared" if share else "consent.read_state_withheld"
+    return _saved(ctx, consent, afnemer, action)
+
+
+def _saved(ctx: Ctx, consent: Consent, afnemer: Afnemer, action: str, **detail: Any) -> Consent:
+    """The changed consent stored, and its audit event in the same transaction."""
     ctx.session.add(consent)
     ctx.session.flush()
     record(
         ctx,
-        "consent.read_state_shared" if share else "consent.read_state_withheld",
-        subject_person_id=person_id,
+        action,
+        subject_person_id=consent.person_id,
         object_type="consent",
         object_id=consent.id,
         afnemer=afnemer.name,
+        **detail,
     )
     return consent
 
