@@ -141,12 +141,9 @@ def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) ->
         return DeliveryDecision(Channel.PAPER, DeliveryReason.NO_ACCOUNT)
     if afnemer.legally_required_digital:
         return _legally_required(ctx, person, account, at)
-    if account.state == AccountState.CASCO:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.NEVER_ACTIVATED)
-    if account.state == AccountState.DEACTIVATED:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.DEACTIVATED)
-    if account.paper_only:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.PAPER_SWITCH)
+    mailbox_off = _mailbox_off(account)
+    if mailbox_off is not None:
+        return DeliveryDecision(Channel.PAPER, mailbox_off)
     consent = consent_for(ctx, person.id, afnemer.id)
     if consent is not None and consent.opted_in_at(at):
         return DeliveryDecision(Channel.DIGITAL, DeliveryReason.OPTED_IN)
@@ -155,15 +152,24 @@ def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) ->
 
 def _legally_required(ctx: Ctx, person: Person, account: Account, at: datetime) -> DeliveryDecision:
     """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2)."""
-    if account.state == AccountState.CASCO:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.NEVER_ACTIVATED)
-    if account.state == AccountState.DEACTIVATED:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.DEACTIVATED)
-    if account.paper_only:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.PAPER_SWITCH)
+    mailbox_off = _mailbox_off(account)
+    if mailbox_off is not None:
+        return DeliveryDecision(Channel.BOTH, mailbox_off)
     if in_exempted_group(ctx, person, at):
         return DeliveryDecision(Channel.BOTH, DeliveryReason.EXEMPTED_GROUP)
     return DeliveryDecision(Channel.DIGITAL, DeliveryReason.LEGALLY_REQUIRED)
+
+
+def _mailbox_off(account: Account) -> DeliveryReason | None:
+    """Why the person does not read their post in the mailbox: never activated, switched off,
+    or everything on paper (rules 1, 2 and 4); None while the mailbox is on."""
+    if account.state == AccountState.CASCO:
+        return DeliveryReason.NEVER_ACTIVATED
+    if account.state == AccountState.DEACTIVATED:
+        return DeliveryReason.DEACTIVATED
+    if account.paper_only:
+        return DeliveryReason.PAPER_SWITCH
+    return None
 
 
 def in_exempted_group(ctx: Ctx, person: Person, at: datetime) -> bool:
