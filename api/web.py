@@ -1,5 +1,6 @@
 """Shared pieces of the server-rendered pages: templates, language, the portal session."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -259,11 +260,15 @@ def logged_in_chrome(request: Request) -> dict[str, Any]:
     return chrome
 
 
-def _page_frame(request: Request, portal: Portal) -> dict[str, Any]:
-    """The menu and the acting-for banner's scope, as every portal page has them."""
-    from api.portal.page import frame  # the portal's pages build on this module
+PageFrame = Callable[[Request, Portal], dict[str, Any]]
+"""How the portal frames a page: its menu and the acting-for banner's scope."""
 
-    if isinstance(portal.actor, UnmatchedEidasActor):
+
+def _page_frame(request: Request, portal: Portal) -> dict[str, Any]:
+    """The menu and the acting-for banner's scope, as every portal page has them. The portal
+    builds on this module, so it hands its frame over at start (``app.state.page_frame``)."""
+    frame: PageFrame | None = getattr(request.app.state, "page_frame", None)
+    if frame is None or isinstance(portal.actor, UnmatchedEidasActor):
         return {}
     return frame(request, portal)
 

@@ -50,10 +50,10 @@ from machtigen.audit.seal import Sealer  # noqa: E402
 from machtigen.audit.verify import verify_log  # noqa: E402
 from machtigen.authz.actors import PersonActor  # noqa: E402
 from machtigen.authz.engine import get_authorizer  # noqa: E402
-from machtigen.clients.keys import SigningKey  # noqa: E402
 from machtigen.clock import SystemClock  # noqa: E402
 from machtigen.context import Ctx, Origin  # noqa: E402
 from machtigen.db import make_engine, scratch_database, session_factory  # noqa: E402
+from machtigen.keys import SigningKey  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
 
 ACTIONS = [

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 from machtigen.authz.engine import get_authorizer  # noqa: E402
 from machtigen.clock import SystemClock  # noqa: E402
 from machtigen.db import make_engine, scratch_database, session_factory, transaction  # noqa: E402
+from machtigen.jobs import JOB_NAMES, Jobs, JobsConfig  # noqa: E402
 from machtigen.migrate import upgrade  # noqa: E402
-from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig  # noqa: E402
 from machtigen.notifications.letters import LetterSender  # noqa: E402
 from machtigen.notifications.sender import Sender, SenderConfig  # noqa: E402
 

@@ -170,8 +170,8 @@ def jobs(only: tuple[str, ...]) -> None:
     SIGTERM: the batch in hand commits, the job's lease is released, the rest is skipped.
     """
     from machtigen.audit.seal import sealer_for
+    from machtigen.jobs import JOB_NAMES, Jobs, JobsConfig
     from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC
-    from machtigen.notifications.jobs import JOB_NAMES, Jobs, JobsConfig
     from machtigen.shutdown import Shutdown
 
     settings = _start(AUDIT_MAC, AUDIT_CHECKPOINT)

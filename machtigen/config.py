@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     port: int = 8000
     """Port ``machtigen serve`` listens on."""
 
-    # The database pool of each worker process (docs/operations.md, "Sizing workers × pool"). Every pool the service
-    # opens for requests (SQLAlchemy's, and any async pool) takes these same values.
+    # The database pool of each worker process (docs/operations.md, "Sizing workers × pool").
+    # Every pool the service opens for requests (SQLAlchemy's, and any async pool) takes these
+    # same values.
     db_pool_size: int = Field(default=5, ge=1, le=200)
     """Connections each worker keeps open; ``max_in_flight`` is one less by default."""
     db_max_overflow: int = Field(default=5, ge=0, le=200)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from machtigen.audit.denials import record_denial
+from machtigen.audit.denials import Asked, record_denial
 from machtigen.authz.actors import Actor
 from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
@@ -44,17 +44,20 @@ class Ctx:
         try:
             self.authz.authorize(self.session, self.actor, action, resource)
         except (NotFound, Forbidden) as denied:
-            record_denial(
-                self, action, resource, "not_found" if isinstance(denied, NotFound) else "forbidden"
-            )
+            outcome = "not_found" if isinstance(denied, NotFound) else "forbidden"
+            record_denial(self._asked(), action, resource, outcome)
             raise
 
     def deny(self, action: str, resource: object, error: Refusal) -> Refusal:
         """Audit a refusal decided outside ``authorize`` (a policy asked with ``is_allowed``,
         a login too weak for the purpose); returns the error to raise."""
         name = type(error).__name__
-        record_denial(self, action, resource, re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower())
+        outcome = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        record_denial(self._asked(), action, resource, outcome)
         return error
+
+    def _asked(self) -> Asked:
+        return Asked(self.session, self.actor, self.clock, self.origin.ip, self.origin.user_agent)
 
     def is_allowed(self, action: str, resource: object) -> bool:
         return self.authz.is_allowed(self.session, self.actor, action, resource)

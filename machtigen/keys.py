@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from machtigen.config import Settings
-from machtigen.keyfiles import create_once
+from machtigen.keyfiles import create_once, load_or_create_ec_key
 
 FORMAT = "machtigen-keys/1"
 ACCESS_TOKEN = "access_token"  # noqa: S105 - a purpose's name, not a secret
@@ -162,6 +162,35 @@ class KeySet:
         if not keys:
             raise ValueError(f"{origin} holds no key")
         return cls(purpose, keys)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """One EC key as JOSE sees it: the private key, its kid and its public JWK."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    kid: str
+    public_jwk: dict[str, Any]
+
+    @classmethod
+    def from_private_key(cls, private_key: ec.EllipticCurvePrivateKey) -> "SigningKey":
+        kid = ec_kid(private_key)
+        public: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
+        return cls(private_key, kid, {**public, "kid": kid, "use": "sig", "alg": "ES256"})
+
+    @classmethod
+    def from_key(cls, key: Key) -> "SigningKey":
+        if key.private_key is None:
+            raise ValueError(f"key {key.kid} is not an EC key")
+        return cls(key.private_key, key.kid, key.public_jwk())
+
+    @classmethod
+    def from_file(cls, path: str) -> "SigningKey":
+        """A single PEM key (tests and benchmarks), made there on first use."""
+        return cls.from_private_key(load_or_create_ec_key(path))
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public_jwk]}
 
 
 def new_key(purpose: Purpose, now: datetime, active_from: datetime | None = None) -> Key:

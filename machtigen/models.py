@@ -17,12 +17,12 @@ from machtigen.identity.models import (
     PortalSession,
     StaffAssignment,
 )
+from machtigen.leases import JobLease
 from machtigen.mandates.models import LegalMeasure, Mandate, MandateScope
 from machtigen.messages.models import Message, MessageRead
 from machtigen.notifications.models import (
     AfnemerEvent,
     BounceCount,
-    JobLease,
     Letter,
     MessageFollowUp,
     Notification,

@@ -9,9 +9,10 @@ one short transaction, so a purge never holds locks for long:
 - notifications (an e-mail address and a subject) in a final state — sent, bounced, failed —
   written ``notification_retention_days`` ago. The bounce counters stay.
 
-The audit trail is never deleted by the service (docs/operations.md, "Retention"): on PostgreSQL it is
-partitioned by month so that an operator can archive an old month as a whole, after a
-verified export; ``audit_partitions`` makes the coming months' partitions ahead of time.
+The audit trail is never deleted by the service (docs/operations.md, "Retention"): on
+PostgreSQL it is partitioned by month so that an operator can archive an old month as a
+whole, after a verified export; ``audit_partitions`` makes the coming months' partitions
+ahead of time.
 """
 
 from collections.abc import Callable

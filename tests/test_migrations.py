@@ -43,8 +43,8 @@ def test_events_written_before_macs_survive_0007_and_are_sealed_as_legacy(tmp_pa
     from machtigen.audit.models import AuditEvent
     from machtigen.audit.seal import Sealer
     from machtigen.audit.verify import verify_log
-    from machtigen.clients.keys import SigningKey
     from machtigen.clock import FrozenClock
+    from machtigen.keys import SigningKey
 
     with fresh_database(os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), tmp_path) as url:
         engine = make_engine(url)

@@ -20,7 +20,7 @@ from api.portal import (
     staff,
 )
 from api.portal.forms import UnusableFields, one_value_per_field
-from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded
+from api.portal.page import ActingEnded, NotForUnmatched, PortalPage, StepUpNeeded, frame
 from api.web import Portal, anonymous_ctx, error_page, language, logged_in_chrome, render
 from machtigen.audit.service import record
 from machtigen.i18n import gettext, lookup
@@ -44,6 +44,7 @@ ROUTERS = (
 
 
 def install_portal(app: FastAPI) -> None:
+    app.state.page_frame = frame
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(one_value_per_field)])
 

@@ -10,7 +10,7 @@ rights no longer matches what was published.
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import jwt
 from jwt.algorithms import ECAlgorithm
 
-from machtigen.clients.keys import SigningKey
+from machtigen.keys import SigningKey
 
 CHECKPOINT_TYP = "machtigen-audit-checkpoint+jwt"
 FILE_NAME = "checkpoints.jsonl"
@@ -33,6 +33,19 @@ class Checkpoint:
     created_at: datetime
     key_id: str = ""
     signed: str = ""
+
+    @classmethod
+    def from_row(cls, row: Any, origin: str) -> "Checkpoint":
+        """A stored checkpoint (an ``audit_checkpoint`` row, or its model) for ``origin``."""
+        return cls(
+            origin=origin,
+            tree_size=int(row.tree_size),
+            root_hash=bytes(row.root_hash),
+            last_seq=int(row.last_seq),
+            created_at=row.created_at,
+            key_id=row.key_id,
+            signed=row.signed,
+        )
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -66,15 +79,7 @@ def sign(checkpoint: Checkpoint, key: SigningKey) -> Checkpoint:
         algorithm="ES256",
         headers={"kid": key.kid, "typ": CHECKPOINT_TYP},
     )
-    return Checkpoint(
-        origin=checkpoint.origin,
-        tree_size=checkpoint.tree_size,
-        root_hash=checkpoint.root_hash,
-        last_seq=checkpoint.last_seq,
-        created_at=checkpoint.created_at,
-        key_id=key.kid,
-        signed=token,
-    )
+    return replace(checkpoint, key_id=key.kid, signed=token)
 
 
 class CheckpointInvalid(ValueError):

@@ -10,7 +10,8 @@ the outcome. Writing it never hides the original refusal: a failure is logged.
 """
 
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, event
@@ -20,9 +21,8 @@ from sqlalchemy.orm import Session
 from machtigen.audit.mac import sign_event
 from machtigen.audit.models import AUDIT_EVENT
 from machtigen.audit.text import encode_free_text
-
-if TYPE_CHECKING:
-    from machtigen.context import Ctx
+from machtigen.authz.actors import Actor
+from machtigen.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +31,40 @@ PENDING = "machtigen.pending_denials"
 _SUBJECT_FIELDS = ("represented_person_id", "subject_person_id", "person_id")
 
 
-def record_denial(ctx: "Ctx", asked: str, resource: object, outcome: str) -> None:
+@dataclass(frozen=True)
+class Asked:
+    """Who asked, when, and from where: what a denial records of the refused request
+    (``Ctx.authorize`` and ``Ctx.deny`` fill it in)."""
+
+    session: Session
+    actor: Actor
+    clock: Clock
+    ip: str | None
+    user_agent: str | None
+
+
+def record_denial(asking: Asked, asked: str, resource: object, outcome: str) -> None:
     """Write one ``authz.denied`` event now, or as soon as the session's transaction ends."""
     try:
-        values = denial_values(ctx, asked, resource, outcome)
-        engine = _engine_of(ctx.session)
+        values = denial_values(asking, asked, resource, outcome)
+        engine = _engine_of(asking.session)
         if not _write(engine, values, wait=False):
-            _defer(ctx.session, engine, values)
+            _defer(asking.session, engine, values)
     except SQLAlchemyError:
         log.exception("a denied authorization could not be audited")
 
 
-def denial_values(ctx: "Ctx", asked: str, resource: object, outcome: str) -> dict[str, Any]:
-    actor = ctx.actor
+def denial_values(asking: Asked, asked: str, resource: object, outcome: str) -> dict[str, Any]:
+    actor = asking.actor
     detail: dict[str, Any] = {"asked": asked, "outcome": outcome}
     office = getattr(actor, "office_id", None)
     if office is not None:
         detail["office_id"] = str(office)
     object_id = getattr(resource, "id", None)
-    user_agent = ctx.origin.user_agent
+    user_agent = asking.user_agent
     return sign_event(
         {
-            "occurred_at": ctx.clock.now(),
+            "occurred_at": asking.clock.now(),
             "action": DENIED,
             "actor_kind": actor.kind,
             "actor_id": str(actor.key),
@@ -61,7 +73,7 @@ def denial_values(ctx: "Ctx", asked: str, resource: object, outcome: str) -> dic
             "object_type": _object_type(resource),
             "object_id": None if object_id is None else str(object_id),
             "detail": detail,
-            "ip": None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, 45),
+            "ip": None if asking.ip is None else encode_free_text(asking.ip, 45),
             "user_agent": None if user_agent is None else encode_free_text(user_agent, 300),
             "means": actor.means,
             "loa": actor.loa,

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from machtigen.audit.chain import format_moment, origin_commitment
 from machtigen.audit.checkpoints import Checkpoint
+from machtigen.audit.export_format import CSV_COLUMNS, EXPORT_FORMAT
 from machtigen.audit.models import AuditEvent, AuditSeal
 from machtigen.audit.narrate import Viewpoint, describe
 from machtigen.audit.store import TreeReader, latest_checkpoint
@@ -33,26 +34,10 @@ from machtigen.audit.trail import (
     filtered_events,
     to_entries,
 )
-from machtigen.audit.verify import EXPORT_FORMAT
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
 
 MAX_EXPORT = 100_000
-CSV_COLUMNS = (
-    "record",
-    "seq",
-    "occurred_at",
-    "text",
-    "action",
-    "who",
-    "means",
-    "loa",
-    "ip",
-    "leaf_index",
-    "account_index",
-    "leaf_hash",
-    "data",
-)
 
 
 def export_trail(
@@ -151,20 +136,6 @@ def export_csv(
     return buffer.getvalue()
 
 
-def document_from_csv(text: str) -> dict[str, Any]:
-    """Back from CSV to the export document, for ``machtigen audit verify``."""
-    document: dict[str, Any] = {"events": [], "unsealed": []}
-    for row in csv.DictReader(io.StringIO(text)):
-        data = json.loads(row["data"])
-        if row["record"] == "event":
-            document["events"].append(data)
-        elif row["record"] == "unsealed":
-            document["unsealed"].append(data)
-        elif row["record"] == "export":
-            document.update(data)
-    return document
-
-
 def _csv_row(kind: str, record: dict[str, Any], lang: str) -> list[str]:
     data = {key: value for key, value in record.items() if key != "text"}
     cells = [
@@ -252,15 +223,7 @@ def _checkpoint_record(
     for key in (public_jwks or {}).get("keys", []):
         if key.get("kid") == checkpoint.key_id:
             jwk = key
-    return Checkpoint(
-        origin=origin,
-        tree_size=checkpoint.tree_size,
-        root_hash=bytes(checkpoint.root_hash),
-        last_seq=checkpoint.last_seq,
-        created_at=checkpoint.created_at,
-        key_id=checkpoint.key_id,
-        signed=checkpoint.signed,
-    ).record(jwk)
+    return Checkpoint.from_row(checkpoint, origin).record(jwk)
 
 
-__all__ = ["document_from_csv", "export_csv", "export_json", "export_trail"]
+__all__ = ["export_csv", "export_json", "export_trail"]

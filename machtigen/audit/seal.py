@@ -38,7 +38,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from machtigen.audit.chain import (
@@ -62,10 +61,9 @@ from machtigen.audit.models import (
 )
 from machtigen.audit.store import TreeReader, latest_checkpoint
 from machtigen.authz.actors import SystemActor
-from machtigen.clients.keys import SigningKey
 from machtigen.clock import Clock
-from machtigen.keys import KeySet
-from machtigen.notifications.models import JobLease
+from machtigen.keys import KeySet, SigningKey
+from machtigen.leases import JobLease, ensure_lease_row
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +283,7 @@ class Sealer:
         connection.execute(AUDIT_EVENT.insert().values(**macs.sign(values)))
 
     def _lock(self, connection: Connection) -> None:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        connection.execute(insert(JobLease).values(name=LOCK_ROW).on_conflict_do_nothing())
+        ensure_lease_row(connection, LOCK_ROW)
         connection.execute(
             update(JobLease).where(col(JobLease.name) == LOCK_ROW).values(holder=self.holder)
         )
@@ -374,15 +371,7 @@ class Sealer:
                 .order_by(col(AuditCheckpoint.tree_size))
             ).all()
         records = [
-            Checkpoint(
-                origin=self.origin,
-                tree_size=row.tree_size,
-                root_hash=bytes(row.root_hash),
-                last_seq=row.last_seq,
-                created_at=row.created_at,
-                key_id=row.key_id,
-                signed=row.signed,
-            ).record(self._public_jwk(row.key_id))
+            Checkpoint.from_row(row, self.origin).record(self._public_jwk(row.key_id))
             for row in rows
         ]
         self.sink.append(records)

@@ -35,6 +35,7 @@ from machtigen.audit.checkpoints import (
     TrustedKeys,
     matches,
 )
+from machtigen.audit.export_format import EXPORT_FORMAT, document_from_csv
 from machtigen.audit.mac import MacKeys
 from machtigen.audit.models import (
     AUDIT_CHECKPOINT,
@@ -48,7 +49,6 @@ from machtigen.audit.models import (
 )
 
 STREAM = 20_000
-EXPORT_FORMAT = "machtigen-audit-export/1"
 
 
 @dataclass(frozen=True)
@@ -114,15 +114,7 @@ def _checked_checkpoints(
     checkpoints = []
     previous: Checkpoint | None = None
     for row in rows:
-        checkpoint = Checkpoint(
-            origin="",
-            tree_size=int(row.tree_size),
-            root_hash=bytes(row.root_hash),
-            last_seq=int(row.last_seq),
-            created_at=row.created_at,
-            key_id=row.key_id,
-            signed=row.signed,
-        )
+        checkpoint = Checkpoint.from_row(row, origin="")
         place = f"checkpoint at tree size {checkpoint.tree_size}"
         try:
             payload = keys.verify(checkpoint.signed)
@@ -503,6 +495,4 @@ def load_export(path: str | Path) -> dict[str, Any]:
     if raw.lstrip().startswith("{"):
         document: dict[str, Any] = json.loads(raw)
         return document
-    from machtigen.audit.export import document_from_csv
-
     return document_from_csv(raw)

@@ -151,7 +151,7 @@ def _condition_key(condition: Condition) -> tuple[str, str, str]:
 
 def _stable_order(key: tuple[str, str, str]) -> tuple[tuple[str, ...], tuple[str, str, str]]:
     """Columns and operators first, values last: the same SQL for every actor of a kind, so
-    that a compiled query can serve as a template (authz/templates.py)."""
+    that a compiled query can serve every actor of a kind (authz/prepared.py)."""
     return tuple("=" if part.startswith("=") else part for part in key), key
 
 

@@ -9,7 +9,7 @@ class RepresentationQuery:
     """ "May the actor act for this person at this service, for this action?" (DOMAIN.md rule 14).
 
     The moment is the actor's ``at``. The policy reaches the person's mandate scopes and legal
-    measures through relations registered in the engine (``mandate_scopes``, ``measures``).
+    measures through relations registered in authz/registry.py (``mandate_scopes``, ``measures``).
     """
 
     person_id: UUID

@@ -2,7 +2,7 @@
 
 Every statement here is built on ``ctx.authz.prepared(actor, action, model)``: the SQL filter
 oso derives from the policy, compiled once per kind of actor, taking the actor's values as
-parameters (machtigen/authz/templates.py). The statements built on top of it are cached the
+parameters (machtigen/authz/prepared.py). The statements built on top of it are cached the
 same way, keyed by the filters they were built from, so a dashboard request copies nothing
 and SQLAlchemy's compiled cache serves it; only the values travel.
 """
@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import BooleanClauseList, Grouping
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import col
 
-from machtigen.authz.templates import Prepared
+from machtigen.authz.prepared import Prepared
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
 from machtigen.mandates.models import LegalMeasure, Mandate

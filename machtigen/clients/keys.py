@@ -1,58 +1,21 @@
-"""The service's signing keys as JOSE sees them, and who we are to machine clients.
+"""Who we are to machine clients: the issuer, audiences and the key that signs tokens.
 
-The keys themselves (one set per purpose, rotation) are in ``machtigen.keys``.
+The keys themselves (one set per purpose, rotation, a key as JOSE sees it) are in
+``machtigen.keys``.
 """
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
-
 from machtigen.identity.tokens import TrustedIssuer
-from machtigen.keyfiles import load_or_create_ec_key
-from machtigen.keys import Key, KeySet
+from machtigen.keys import KeySet, SigningKey
 
 log = logging.getLogger(__name__)
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 """RFC 9068: the type of an OAuth 2.0 access token in JWT format."""
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    private_key: ec.EllipticCurvePrivateKey
-    kid: str
-    public_jwk: dict[str, Any]
-
-    @classmethod
-    def from_private_key(cls, private_key: ec.EllipticCurvePrivateKey) -> "SigningKey":
-        public: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
-        thumbprint_input = json.dumps(
-            {name: public[name] for name in ("crv", "kty", "x", "y")},
-            separators=(",", ":"),
-            sort_keys=True,
-        )
-        kid = hashlib.sha256(thumbprint_input.encode()).hexdigest()[:32]
-        return cls(private_key, kid, {**public, "kid": kid, "use": "sig", "alg": "ES256"})
-
-    @classmethod
-    def from_key(cls, key: Key) -> "SigningKey":
-        if key.private_key is None:
-            raise ValueError(f"key {key.kid} is not an EC key")
-        return cls(key.private_key, key.kid, key.public_jwk())
-
-    @classmethod
-    def from_file(cls, path: str) -> "SigningKey":
-        """A single PEM key (tests and benchmarks), made there on first use."""
-        return cls.from_private_key(load_or_create_ec_key(path))
-
-    def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.public_jwk]}
 
 
 @dataclass(frozen=True)

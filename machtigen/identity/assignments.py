@@ -68,17 +68,7 @@ def assign_client(ctx: Ctx, staff_id: UUID, client_person_id: UUID) -> None:
     if not office.assigns_clients:
         office.assigns_clients = True
         _record_division(ctx, office, started=True)
-    record(
-        ctx,
-        "office.client_assigned",
-        subject_person_id=client.id,
-        object_type="staff_assignment",
-        object_id=assignment.id,
-        office=office.name,
-        office_id=office.id,
-        staff_id=staff.id,
-        staff_name=staff.name,
-    )
+    _record_assignment(ctx, "office.client_assigned", client.id, assignment, staff, office)
 
 
 def unassign_client(ctx: Ctx, staff_id: UUID, client_person_id: UUID) -> None:
@@ -93,17 +83,7 @@ def unassign_client(ctx: Ctx, staff_id: UUID, client_person_id: UUID) -> None:
         return
     ctx.session.delete(assignment)
     ctx.session.flush()
-    record(
-        ctx,
-        "office.client_unassigned",
-        subject_person_id=client_person_id,
-        object_type="staff_assignment",
-        object_id=assignment.id,
-        office=office.name,
-        office_id=office.id,
-        staff_id=staff.id,
-        staff_name=staff.name,
-    )
+    _record_assignment(ctx, "office.client_unassigned", client_person_id, assignment, staff, office)
     if not _has_assignments(ctx, office.id):
         office.assigns_clients = False
         _record_division(ctx, office, started=False)
@@ -197,6 +177,27 @@ def _has_assignments(ctx: Ctx, office_id: UUID) -> bool:
         .where(col(OfficeStaff.office_id) == office_id)
     )
     return bool(ctx.session.scalar(statement))
+
+
+def _record_assignment(
+    ctx: Ctx,
+    action: str,
+    client_person_id: UUID,
+    assignment: StaffAssignment,
+    staff: OfficeStaff,
+    office: Office,
+) -> None:
+    record(
+        ctx,
+        action,
+        subject_person_id=client_person_id,
+        object_type="staff_assignment",
+        object_id=assignment.id,
+        office=office.name,
+        office_id=office.id,
+        staff_id=staff.id,
+        staff_name=staff.name,
+    )
 
 
 def _record_division(ctx: Ctx, office: Office, *, started: bool) -> None:

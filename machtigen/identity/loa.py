@@ -35,11 +35,8 @@ def require_loa(ctx: Ctx, purpose: str) -> None:
 
 
 def _needed_label(ctx: Ctx, purpose: str) -> str | None:
-    from polar import Variable
-
     means = ctx.actor.means
     if means is None:
         return None
-    for result in ctx.authz.oso.query_rule("step_up_to", means, purpose, Variable("label")):
-        return str(result["bindings"]["label"])
-    return None
+    labels = ctx.authz.bindings(ctx.session, "step_up_to", means, purpose)
+    return str(labels[0]) if labels else None

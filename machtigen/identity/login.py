@@ -27,7 +27,7 @@ from machtigen.identity.brokers import BrokerConfig
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.formats import is_eidas_identifier, is_kvk_number
 from machtigen.identity.models import EidasIdentity, EidasMatch, Office, OfficeStaff, Person
-from machtigen.identity.service import staff_actor
+from machtigen.identity.service import record_eidas_link, staff_actor
 from machtigen.identity.tokens import InvalidToken
 
 DIGID_LOA = ("basis", "midden", "substantieel", "hoog")
@@ -281,13 +281,7 @@ def confirm_eidas_match(ctx: Ctx, identity_id: UUID, person_id: UUID) -> EidasId
     identity.person_id = person_id
     identity.candidate_person_id = None
     identity.match = EidasMatch.MATCHED
-    record(
-        ctx,
-        "eidas.linked",
-        subject_person_id=person_id,
-        object_type="eidas_identity",
-        object_id=identity.id,
-    )
+    record_eidas_link(ctx, identity, person_id)
     return identity
 
 

@@ -111,14 +111,19 @@ def register_eidas_identity(
     ctx.session.add(identity)
     ctx.session.flush()
     if person_id is not None:
-        record(
-            ctx,
-            "eidas.linked",
-            subject_person_id=person_id,
-            object_type="eidas_identity",
-            object_id=identity.id,
-        )
+        record_eidas_link(ctx, identity, person_id)
     return identity
+
+
+def record_eidas_link(ctx: Ctx, identity: EidasIdentity, person_id: UUID) -> None:
+    """Audit that an eIDAS identity now stands for the person (registered so, or matched)."""
+    record(
+        ctx,
+        "eidas.linked",
+        subject_person_id=person_id,
+        object_type="eidas_identity",
+        object_id=identity.id,
+    )
 
 
 def register_office(ctx: Ctx, *, kvk_number: str, name: str) -> Office:

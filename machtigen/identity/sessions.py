@@ -87,17 +87,7 @@ def csrf_valid(portal: PortalSession, submitted: str | None) -> bool:
 
 
 def close_session(ctx: Ctx, portal: PortalSession, *, reason: str | None = None) -> None:
-    portal.ended_at = ctx.now
-    portal.id_token_hint = None
-    detail = {} if reason is None else {"reason": reason}
-    record(
-        ctx,
-        "logout",
-        subject_person_id=portal.person_id,
-        object_type="session",
-        object_id=portal.id,
-        **detail,
-    )
+    _close(ctx, [portal], portal, **({} if reason is None else {"reason": reason}))
 
 
 def end_replaced(ctx: Ctx, token: str | None) -> None:
@@ -138,6 +128,12 @@ def close_everywhere(ctx: Ctx, portal: PortalSession, settings: Settings) -> int
     ended = live_sessions(ctx.session, portal, ctx.now, settings)
     if portal not in ended:
         ended.append(portal)
+    _close(ctx, ended, portal, reason="everywhere", sessions=len(ended))
+    return len(ended)
+
+
+def _close(ctx: Ctx, ended: list[PortalSession], portal: PortalSession, **detail: Any) -> None:
+    """End the sessions; one ``logout`` event, about ``portal`` (the one that asked)."""
     for each in ended:
         each.ended_at = ctx.now
         each.id_token_hint = None
@@ -147,10 +143,8 @@ def close_everywhere(ctx: Ctx, portal: PortalSession, settings: Settings) -> int
         subject_person_id=portal.person_id,
         object_type="session",
         object_id=portal.id,
-        reason="everywhere",
-        sessions=len(ended),
+        **detail,
     )
-    return len(ended)
 
 
 def _owner_condition(portal: PortalSession) -> Any:

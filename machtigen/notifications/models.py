@@ -1,4 +1,4 @@
-"""The notification outbox, follow-up per message, paper letters, afnemer events, job leases."""
+"""The notification outbox, follow-up per message, paper letters, afnemer events."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -156,15 +156,3 @@ class AfnemerEvent(SQLModel, table=True):
     subject: str = Field(max_length=200)
     time: datetime = moment()
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class JobLease(SQLModel, table=True):
-    """One row per periodic job: who runs it until when, and how far it got (the watermark)."""
-
-    __tablename__ = "job_lease"
-
-    name: str = Field(max_length=64, primary_key=True)
-    holder: str | None = Field(default=None, max_length=128)
-    lease_until: datetime | None = moment(nullable=True)
-    watermark: datetime | None = moment(nullable=True)
-    last_run_at: datetime | None = moment(nullable=True)

@@ -28,11 +28,11 @@ from machtigen.audit.checkpoints import FileSink, TrustedKeys
 from machtigen.audit.seal import Sealer
 from machtigen.authz.actors import PersonActor
 from machtigen.authz.engine import get_authorizer
-from machtigen.clients.keys import SigningKey
 from machtigen.clock import FrozenClock
 from machtigen.consents import service as consents
 from machtigen.context import Ctx, Origin
 from machtigen.db import make_engine
+from machtigen.keys import SigningKey
 from machtigen.mandates.models import MandateAction
 from machtigen.messages import service as messages
 from machtigen.migrate import upgrade

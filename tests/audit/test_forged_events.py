@@ -29,7 +29,7 @@ from tests.conftest import fresh_database
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from machtigen.clients.keys import SigningKey
+    from machtigen.keys import SigningKey
 
     folder = tmp_path_factory.mktemp("forged")
     with fresh_database(os.environ.get("MACHTIGEN_TEST_DATABASE_URL"), folder) as url:

@@ -257,7 +257,7 @@ def test_jobs_seal_new_events_and_export_their_checkpoint(tampered):
     from machtigen.clock import FrozenClock
     from machtigen.context import Ctx
     from machtigen.db import session_factory, transaction
-    from machtigen.notifications.jobs import Jobs
+    from machtigen.jobs import Jobs
     from tests import factories as f
 
     engine = tampered.engine()

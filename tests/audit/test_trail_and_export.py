@@ -194,7 +194,7 @@ def test_an_invented_event_in_an_export_is_caught(sealed_world, world_session):
 
 def test_an_export_signed_with_another_key_is_refused(sealed_world, world_session, tmp_path):
     from machtigen.audit.checkpoints import TrustedKeys
-    from machtigen.clients.keys import SigningKey
+    from machtigen.keys import SigningKey
 
     document = _exported(sealed_world, world_session)
     stranger = SigningKey.from_file(str(tmp_path / "other.pem"))

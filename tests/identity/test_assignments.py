@@ -9,7 +9,7 @@ from sqlalchemy import select
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.authz.actors import AfnemerActor, PersonActor, StaffActor
-from machtigen.clients.keys import ApiTokenConfig, SigningKey
+from machtigen.clients.keys import ApiTokenConfig
 from machtigen.errors import Conflict, Forbidden, NotFound
 from machtigen.identity import assignments
 from machtigen.identity.acting_tokens import issue, read
@@ -17,6 +17,7 @@ from machtigen.identity.errors import ClientNotFound, OfficeNotFound, StaffNotFo
 from machtigen.identity.loa import StepUpRequired
 from machtigen.identity.models import Office, StaffAssignment
 from machtigen.identity.service import staff_actor
+from machtigen.keys import SigningKey
 from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.messages import service as messages
 from machtigen.notifications.models import Notification

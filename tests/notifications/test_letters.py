@@ -27,7 +27,7 @@ from machtigen.identity.correspondence import (
     remember_language,
 )
 from machtigen.identity.models import EidasIdentity, EidasMatch, Person
-from machtigen.notifications.jobs import Jobs, JobsConfig
+from machtigen.jobs import Jobs, JobsConfig
 from machtigen.notifications.letters import (
     LettersNotConfigured,
     compose,
@@ -280,9 +280,12 @@ def test_the_jobs_command_says_why_and_fails_while_letters_are_refused(tmp_path,
     monkeypatch.setenv("MACHTIGEN_ENVIRONMENT", "production")
     for name in ("ADDRESS", "PHONE", "WEB"):
         monkeypatch.delenv(f"MACHTIGEN_LETTER_SENDER_{name}", raising=False)
+    # production needs its keys (under var/keys of the working directory), as on a real host
+    monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     try:
         runner = CliRunner()
+        assert runner.invoke(cli.main, ["keys", "generate"]).exit_code == 0
         assert runner.invoke(cli.main, ["migrate"]).exit_code == 0
         result = runner.invoke(cli.main, ["jobs", "--only", "write_letters"])
     finally:

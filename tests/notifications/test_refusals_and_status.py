@@ -211,7 +211,7 @@ async def test_a_representatives_refused_address_is_not_the_owners(
 async def test_sent_then_unread_without_a_visit_says_sent_and_not_reached(
     session, uow, clock, authz, operator_ctx, ctx_for, world, tmp_path
 ):
-    from machtigen.notifications.jobs import Jobs, JobsConfig
+    from machtigen.jobs import Jobs, JobsConfig
 
     _owner, afnemer, message = world
     on_message_delivered(operator_ctx, message)
@@ -230,7 +230,7 @@ async def test_sent_then_unread_without_a_visit_says_sent_and_not_reached(
 async def test_without_an_address_the_status_is_none_and_the_letter_still_counts(
     session, uow, clock, authz, ctx_for, tmp_path
 ):
-    from machtigen.notifications.jobs import Jobs, JobsConfig
+    from machtigen.jobs import Jobs, JobsConfig
 
     owner = f.person(session)  # no e-mail address
     afnemer = f.afnemer(session, read_state_legal_basis=True)

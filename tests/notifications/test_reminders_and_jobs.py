@@ -12,14 +12,14 @@ from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.authz.actors import AfnemerActor, PersonActor
 from machtigen.consents.models import Consent
+from machtigen.jobs import Jobs, JobsConfig
+from machtigen.leases import JobLease
 from machtigen.mandates.models import Mandate, MandateAction, MandateStatus
 from machtigen.messages.models import MessageRead
 from machtigen.messages.status import message_status
 from machtigen.notifications.events import events_for_afnemer
-from machtigen.notifications.jobs import Jobs, JobsConfig
 from machtigen.notifications.models import (
     AfnemerEvent,
-    JobLease,
     Letter,
     LetterReason,
     LetterStatus,

@@ -100,7 +100,7 @@ def test_an_unexpected_error_is_logged_with_its_request_id_and_without_the_bsn(c
 
 def test_jobs_lines_carry_a_run_id_and_the_job(engine, clock, authz, captured):
     from machtigen.db import session_factory, transaction
-    from machtigen.notifications.jobs import Jobs
+    from machtigen.jobs import Jobs
 
     factory = session_factory(engine)
     Jobs(uow=lambda: transaction(factory), clock=clock, authz=authz).run(("expire_mandates",))

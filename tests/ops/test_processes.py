@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from machtigen.afnemers.models import ServiceCategory
 from machtigen.audit.models import AuditEvent
 from machtigen.db import make_engine
+from machtigen.leases import JobLease
 from machtigen.migrate import upgrade
 from machtigen.notifications.models import (
-    JobLease,
     MessageFollowUp,
     Notification,
     NotificationKind,

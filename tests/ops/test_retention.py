@@ -16,13 +16,13 @@ from machtigen.audit.seal import Sealer
 from machtigen.audit.service import record
 from machtigen.audit.verify import verify_log
 from machtigen.authz.actors import OperatorActor
-from machtigen.clients.keys import SigningKey
 from machtigen.clock import FrozenClock
 from machtigen.context import Ctx
 from machtigen.db import make_engine, session_factory, transaction
 from machtigen.identity.models import PortalSession
+from machtigen.jobs import Jobs, JobsConfig
+from machtigen.keys import SigningKey
 from machtigen.migrate import upgrade
-from machtigen.notifications.jobs import Jobs, JobsConfig
 from machtigen.notifications.models import (
     Notification,
     NotificationKind,

@@ -17,10 +17,9 @@ from machtigen.audit.verify import load_export, verify_export
 from machtigen.authz.actors import PersonActor
 from machtigen.authz.engine import get_authorizer
 from machtigen.cli import main
-from machtigen.clients.keys import SigningKey
 from machtigen.context import Ctx, Origin
 from machtigen.identity.models import Person
-from machtigen.keys import AUDIT_CHECKPOINT, load_keyset
+from machtigen.keys import AUDIT_CHECKPOINT, SigningKey, load_keyset
 from machtigen.mandates.models import MandateAction, MeasureKind
 from machtigen.messages.models import Message
 from tests import factories as f

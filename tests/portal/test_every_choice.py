@@ -311,7 +311,7 @@ def test_rule_6_e_mail_address_and_its_six_monthly_check(client, db, clock):
 
 def test_rule_6_the_three_week_reminder(client, db, clock, tmp_path):
     from machtigen.db import transaction
-    from machtigen.notifications.jobs import Jobs, JobsConfig
+    from machtigen.jobs import Jobs, JobsConfig
 
     def world(s):
         owner, afnemer, message = _with_post(s)

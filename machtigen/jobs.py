@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -35,6 +34,7 @@ from machtigen.clock import Clock
 from machtigen.config import Settings
 from machtigen.consents.models import Channel, Consent
 from machtigen.context import Ctx
+from machtigen.leases import JobLease, ensure_lease_row
 from machtigen.mandates.models import LegalMeasure
 from machtigen.mandates.service import apply_measure_to_mandates, expire_due
 from machtigen.messages.models import Message
@@ -44,7 +44,7 @@ from machtigen.notifications.letters import (
     letter_sender,
     write_pending_letters,
 )
-from machtigen.notifications.models import JobLease, LetterReason, MessageFollowUp
+from machtigen.notifications.models import LetterReason, MessageFollowUp
 from machtigen.notifications.sender import UnitOfWork
 from machtigen.notifications.service import escalate, read_by_owner, remind
 from machtigen.retention import RetentionConfig, ensure_audit_partitions, purge_expired
@@ -171,7 +171,7 @@ class Jobs:
     ) -> JobResult:
         now = self.clock.now()
         with self.uow() as session:
-            _insert_ignore(session, JobLease, {"name": name})
+            ensure_lease_row(session, name)
             claimed = session.execute(
                 update(JobLease)
                 .where(
@@ -395,13 +395,6 @@ class Jobs:
                     getattr(last_row, first.key),
                     getattr(last_row, second.key),
                 )
-
-
-def _insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING, on PostgreSQL and SQLite alike."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def _unread_and_due(cutoff: datetime, watermark: datetime | None) -> Any:
