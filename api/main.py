@@ -3,9 +3,11 @@
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
 
 from api import health
 from api.admission import AdmissionControl, AdmittingApp, Shares
@@ -18,7 +20,7 @@ from api.portal import install_portal
 from api.problems import install_problem_handlers
 from api.tracing import install_tracing
 from api.v1.app import API_VERSION, PREFIX, install_api_v1
-from api.v1.token_cache import VerifiedTokens
+from api.v1.token_cache import ActiveClients, VerifiedTokens
 from api.web import install_page_handlers
 from machtigen import logs
 from machtigen.audit import mac
@@ -27,6 +29,7 @@ from machtigen.clock import Clock, SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_web_engine, session_factory
 from machtigen.keys import ACCESS_TOKEN, AUDIT_CHECKPOINT, AUDIT_MAC, LOGIN_STATE, require
+from machtigen.mandates.check_pg import FastChecks, open_pool
 from machtigen.metrics import instrument_pool
 
 GIL_SWITCH_INTERVAL_SECONDS = 0.001
@@ -73,8 +76,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         app.state.authorizer = get_authorizer()
         install_login(app, settings)
+        pool = await open_check_pool(app, settings)
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         yield
+        if pool is not None:
+            await pool.close()
         app.state.database_probe.close()
         engine.dispose()
 
@@ -109,10 +115,30 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+async def open_check_pool(app: FastAPI, settings: Settings) -> AsyncConnectionPool[Any] | None:
+    """On PostgreSQL (unless ``async_checks`` is off): the async pool the mandate checks use,
+    sized like the SQLAlchemy pool, and ``state.fast_checks``; None elsewhere."""
+    app.state.check_pool = app.state.fast_checks = None
+    if not (settings.async_checks and settings.database_url.startswith("postgresql")):
+        return None
+    pool = open_pool(
+        settings.database_url,
+        min_size=settings.db_pool_size,
+        max_size=settings.db_pool_size + settings.db_max_overflow,
+        timeout=settings.db_pool_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+    await pool.open(wait=False)
+    app.state.check_pool = pool
+    app.state.fast_checks = FastChecks(pool, app.state.authorizer, app.state.clock)
+    return pool
+
+
 def install_admission(app: AdmittingApp, settings: Settings) -> None:
     """Admission control in front of the whole app, for everything that may touch the
     database; health, the OpenAPI document and static files pass untouched."""
     app.state.verified_tokens = VerifiedTokens()
+    app.state.active_clients = ActiveClients(settings.client_recheck_seconds)
     app.state.admission = Shares(
         capacity=settings.max_in_flight or max(1, settings.db_pool_size - 1),
         reserve=settings.admission_reserve,

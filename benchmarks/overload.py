@@ -1,6 +1,6 @@
 # ruff: noqa: S311, S603 - a local benchmark: seeded data, fixed local commands
-"""Overload benchmark (a script, not a test): does the service hold under a flood? See docs/operations.md,
-"Under a flood".
+"""Overload benchmark (a script, not a test): does the service hold under a flood?
+See docs/operations.md, "Under a flood".
 
 It creates a scratch PostgreSQL database (dropped afterwards), fills it with COPY, starts its
 own redis-server on a free port and ``machtigen serve --workers 2`` on 127.0.0.1, and drives

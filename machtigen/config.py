@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     """The longest a request waits for a pooled connection; then it gets 503 + Retry-After."""
     db_statement_timeout_ms: int = Field(default=5_000, ge=0)
     """PostgreSQL ``statement_timeout`` for the web workers' connections (0: none)."""
+    async_checks: bool = True
+    """On PostgreSQL, mandate checks (single and batch) take the async path
+    (``machtigen.mandates.check_pg``): one decision statement and one audit INSERT per call,
+    on an async pool of each worker sized by the ``db_*`` settings above. Off (and on
+    SQLite): through the ORM session like every other endpoint."""
+    client_recheck_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long a worker trusts that a verified access token's client is still active; a
+    client deactivated in the database is refused within this long (its token may live on)."""
 
     # Admission control before any database work (issue 11; docs/operations.md, "Under a flood").
     max_in_flight: int | None = Field(default=None, ge=1)

@@ -1,8 +1,12 @@
 """Mandate checks (single and batch) and the representatives of a person."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
-from api.v1.deps import AfnemerCtx
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from api.v1.deps import AfnemerCtx, afnemer_client, origin_of
 from api.v1.schemas import (
     MandateCheckAnswer,
     MandateCheckBatch,
@@ -12,16 +16,19 @@ from api.v1.schemas import (
     RepresentativesPage,
     RepresentativesSearch,
 )
+from machtigen.authz.actors import Actor
+from machtigen.clients.service import ClientIdentity
+from machtigen.context import Ctx, Origin
 from machtigen.mandates.check import (
     CheckAnswer,
     CheckQuestion,
     RepresentativeRef,
     check_many,
-    check_representation,
-    representatives_of,
 )
+from machtigen.mandates.representatives import representatives_of
 
 router = APIRouter(tags=["mandates"])
+AfnemerClient = Annotated[ClientIdentity, Depends(afnemer_client)]
 
 
 def _question(body: MandateCheckRequest) -> CheckQuestion:
@@ -46,8 +53,12 @@ def _answer(answer: CheckAnswer) -> MandateCheckAnswer:
     summary="May this representative act for this person at this service, at this moment?",
     response_model=MandateCheckAnswer,
 )
-def check(body: MandateCheckRequest, ctx: AfnemerCtx) -> MandateCheckAnswer:
-    return _answer(check_representation(ctx, _question(body)))
+async def check(
+    body: MandateCheckRequest, request: Request, client: AfnemerClient
+) -> MandateCheckAnswer:
+    """On PostgreSQL on the event loop (``check_pg``: one decision statement, one audit
+    INSERT); elsewhere through the ORM session on a thread."""
+    return (await _checks(request, client, [_question(body)], limit=1))[0]
 
 
 @router.post(
@@ -56,12 +67,35 @@ def check(body: MandateCheckRequest, ctx: AfnemerCtx) -> MandateCheckAnswer:
     summary="Up to a bounded number of mandate checks in one call, answered in order",
     response_model=MandateCheckBatchAnswer,
 )
-def check_batch(
-    body: MandateCheckBatch, ctx: AfnemerCtx, request: Request
+async def check_batch(
+    body: MandateCheckBatch, request: Request, client: AfnemerClient
 ) -> MandateCheckBatchAnswer:
     limit = request.app.state.settings.max_batch
-    answers = check_many(ctx, [_question(item) for item in body.checks], limit=limit)
-    return MandateCheckBatchAnswer(results=[_answer(answer) for answer in answers])
+    questions = [_question(item) for item in body.checks]
+    return MandateCheckBatchAnswer(results=await _checks(request, client, questions, limit=limit))
+
+
+async def _checks(
+    request: Request, client: ClientIdentity, questions: list[CheckQuestion], *, limit: int
+) -> list[MandateCheckAnswer]:
+    state = request.app.state
+    actor = client.actor(state.clock.now())
+    fast = state.fast_checks
+    if fast is not None:
+        answers = await fast.check_many(actor, origin_of(request), questions, limit=limit)
+    else:
+        answers = await run_in_threadpool(
+            _check_in_session, state, actor, origin_of(request), questions, limit
+        )
+    return [_answer(answer) for answer in answers]
+
+
+def _check_in_session(
+    state: State, actor: Actor, origin: Origin, questions: list[CheckQuestion], limit: int
+) -> list[CheckAnswer]:
+    with state.session_factory() as session, session.begin():
+        ctx = Ctx(session, actor, state.clock, state.authorizer, origin)
+        return check_many(ctx, questions, limit=limit)
 
 
 @router.post(

@@ -9,6 +9,7 @@ own values (``machtigen.audit.mac``, a few microseconds); the sealer
 database: a raw-SQL INSERT on a hot path inserts exactly these values.
 """
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +18,8 @@ from sqlalchemy import insert
 from machtigen.audit.mac import sign_event
 from machtigen.audit.models import AuditEvent
 from machtigen.audit.text import encode_detail, encode_free_text
-from machtigen.authz.actors import StaffActor
-from machtigen.context import Ctx
+from machtigen.authz.actors import Actor, StaffActor
+from machtigen.context import Ctx, Origin
 
 _INSERT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 USER_AGENT_LIMIT = 300
@@ -60,12 +61,35 @@ def event_values(
 ) -> dict[str, Any]:
     """The column values of one audit event (``seq`` aside), ``event_id``, ``mac_key_id`` and
     ``mac`` included: what ``record`` inserts, for a caller that writes its own INSERT."""
-    actor = ctx.actor
+    return act_values(
+        ctx.actor,
+        ctx.origin,
+        ctx.clock.now(),
+        action,
+        subject_person_id=subject_person_id,
+        object_type=object_type,
+        object_id=object_id,
+        **detail,
+    )
+
+
+def act_values(
+    actor: Actor,
+    origin: Origin,
+    occurred_at: datetime,
+    action: str,
+    *,
+    subject_person_id: UUID | None,
+    object_type: str | None = None,
+    object_id: object = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """``event_values`` for a path without a ``Ctx`` (no ORM session: an async handler)."""
     if isinstance(actor, StaffActor):
         detail["office_id"] = actor.office_id
-    user_agent = ctx.origin.user_agent
+    user_agent = origin.user_agent
     values = {
-        "occurred_at": ctx.clock.now(),
+        "occurred_at": occurred_at,
         "action": action,
         "actor_kind": actor.kind,
         "actor_id": str(actor.key),
@@ -74,7 +98,7 @@ def event_values(
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),
         "detail": {key: encode_detail(value) for key, value in detail.items()},
-        "ip": None if ctx.origin.ip is None else encode_free_text(ctx.origin.ip, IP_LIMIT),
+        "ip": None if origin.ip is None else encode_free_text(origin.ip, IP_LIMIT),
         "user_agent": None
         if user_agent is None
         else encode_free_text(user_agent, USER_AGENT_LIMIT),

@@ -252,6 +252,11 @@ def set_share_weight(ctx: Ctx, *, client_id: str, weight: int) -> ApiClient:
     return client
 
 
+def is_active(session: Session, client_id: str) -> bool:
+    """Whether the client is (still) active: access tokens outlive a deactivation."""
+    return _active_client(session, client_id) is not None
+
+
 def _active_client(session: Session, client_id: str) -> ApiClient | None:
     if not _CLIENT_ID.fullmatch(client_id):
         return None

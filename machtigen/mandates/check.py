@@ -8,12 +8,12 @@ afnemer, never a decision).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -29,14 +29,14 @@ from machtigen.errors import Forbidden, InvalidInput
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.errors import InvalidBsn
 from machtigen.identity.models import Office, Person
-from machtigen.identity.service import find_person_by_bsn
 from machtigen.mandates.models import (
     SERVICE_ACTIONS,
     LegalMeasure,
     Mandate,
     MandateScope,
-    MandateStatus,
 )
+from machtigen.mandates.why_not import DenialReason as DenialReason
+from machtigen.mandates.why_not import diagnose
 
 
 @dataclass(frozen=True)
@@ -73,24 +73,6 @@ class CheckAnswer:
     valid_until: datetime | None = None
     reason: str | None = None
     """Why not, when denied (one of DenialReason)."""
-
-
-DenialReason = Literal[
-    "person_unknown",
-    "representative_unknown",
-    "no_representation",
-    "outside_scope",
-    "mandate_not_accepted",
-    "mandate_revoked",
-    "mandate_expired",
-    "mandate_not_yet_valid",
-    "superseded_by_legal_measure",
-    "mandate_lapsed",
-    "measure_does_not_cover_service",
-    "measure_not_yet_in_force",
-    "measure_ended",
-]
-"""Why a check is denied; the API publishes exactly these."""
 
 
 def check_representation(ctx: Ctx, question: CheckQuestion) -> CheckAnswer:
@@ -227,6 +209,11 @@ def _answer(ctx: Ctx, found: _Found, action: str, at: datetime) -> CheckAnswer:
     )
     if not rows:
         return CheckAnswer(allowed=False, at=at, reason=_why_not(ctx, found, action, at))
+    return best_answer(rows, at)
+
+
+def best_answer(rows: Sequence[Any], at: datetime) -> CheckAnswer:
+    """The answer of the bases found (at least one)."""
     answers = [_allowed_by(row, at) for row in rows]
     # The basis that lasts longest (an open-ended measure first), then the lowest id: stable.
     return max(
@@ -349,7 +336,6 @@ def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
 def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
     """The most specific reason the policy said no, from the rows between these two."""
     assert found.representative is not None
-    reasons: list[str] = []
     mandates: Sequence[Any] = (
         ctx.session.connection()
         .execute(
@@ -379,7 +365,6 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
         )
         .all()
     )
-    reasons.extend(_mandate_reason(row, at) for row in mandates if row.scope_id is not None)
     measures = (
         ctx.session.connection()
         .execute(
@@ -392,50 +377,12 @@ def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:
         )
         .all()
     )
-    for measure in measures:
-        if measure.starts_at > at:
-            reasons.append("measure_not_yet_in_force")
-        elif measure.ends_at is not None and measure.ends_at <= at:
-            reasons.append("measure_ended")
-        elif not ctx.authz.holds("measure_covers", str(measure.kind), found.category):
-            reasons.append("measure_does_not_cover_service")
-    if mandates:
-        reasons.append("outside_scope")
-    reasons.append("no_representation")
-    return min(reasons, key=_PRIORITY.index)
-
-
-_PRIORITY = (
-    "superseded_by_legal_measure",
-    "mandate_lapsed",
-    "mandate_revoked",
-    "mandate_expired",
-    "mandate_not_yet_valid",
-    "mandate_not_accepted",
-    "measure_ended",
-    "measure_not_yet_in_force",
-    "measure_does_not_cover_service",
-    "outside_scope",
-    "no_representation",
-)
-
-
-def _mandate_reason(row: Any, at: datetime) -> str:
-    if row.lapsed_by_measure_id is not None:
-        ended = row.lapsing_measure_ends_at
-        # The measure took this part over; once it has ended the part stays lapsed.
-        return (
-            "mandate_lapsed" if ended is not None and ended <= at else "superseded_by_legal_measure"
-        )
-    if row.status in (MandateStatus.REVOKED, MandateStatus.DECLINED):
-        return "mandate_revoked"
-    if row.status == MandateStatus.EXPIRED or at >= row.valid_until:
-        return "mandate_expired"
-    if at < row.valid_from:
-        return "mandate_not_yet_valid"
-    if row.status == MandateStatus.REQUESTED:
-        return "mandate_not_accepted"
-    return "no_representation"
+    return diagnose(
+        mandates,
+        measures,
+        lambda kind: ctx.authz.holds("measure_covers", kind, found.category),
+        at,
+    )
 
 
 def _represented_by(
@@ -444,150 +391,3 @@ def _represented_by(
     if representative.kind is PersonActor:
         return col(model.representative_person_id) == representative.id
     return col(model.representative_office_id) == representative.id
-
-
-@dataclass(frozen=True)
-class RepresentativeEntry:
-    basis: str
-    representative_kind: str
-    representative_bsn: str | None
-    representative_kvk_number: str | None
-    representative_name: str
-    service_codes: tuple[str, ...]
-    actions: tuple[str, ...] = field(default=())
-    mandate_id: UUID | None = None
-    measure_kind: str | None = None
-    measure_register_id: str | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-
-
-def representatives_of(
-    ctx: Ctx, person_bsn: str, *, offset: int = 0, limit: int = 50
-) -> tuple[list[RepresentativeEntry], bool]:
-    """Who represents this person now, for this afnemer's own services only (and whether
-    there are more after this page). Mandates come from the policy's list of mandates the
-    afnemer may read; scope rows of other afnemers' services are never shown."""
-    afnemer_id = _afnemer_id(ctx)
-    at = ctx.now
-    person = find_person_by_bsn(ctx, person_bsn)
-    if person is None:
-        return [], False
-    own_services = ctx.session.scalars(
-        select(Service).where(col(Service.afnemer_id) == afnemer_id)
-    ).all()
-    entries = _mandate_entries(ctx, person, afnemer_id, at) + _measure_entries(
-        ctx, person, own_services, at
-    )
-    record(
-        ctx,
-        "representatives.listed",
-        subject_person_id=person.id,
-        object_type="person",
-        object_id=person.id,
-        count=len(entries),
-    )
-    return entries[offset : offset + limit], len(entries) > offset + limit
-
-
-def _mandate_entries(
-    ctx: Ctx, person: Person, afnemer_id: UUID, at: datetime
-) -> list[RepresentativeEntry]:
-    statement = (
-        ctx.authz.select(ctx.actor, "read", Mandate)
-        .where(
-            col(Mandate.represented_person_id) == person.id,
-            col(Mandate.status) == MandateStatus.ACTIVE,
-            col(Mandate.valid_from) <= at,
-            col(Mandate.valid_until) > at,
-        )
-        .order_by(col(Mandate.valid_from), col(Mandate.id))
-    )
-    entries = []
-    for mandate in ctx.session.scalars(statement).all():
-        rows = ctx.session.execute(
-            select(col(Service.code), col(MandateScope.action))
-            .join(Service, col(Service.id) == col(MandateScope.service_id))
-            .where(
-                col(MandateScope.mandate_id) == mandate.id,
-                col(MandateScope.lapsed_by_measure_id).is_(None),
-                col(Service.afnemer_id) == afnemer_id,
-            )
-            .order_by(col(Service.code), col(MandateScope.action))
-        ).all()
-        if not rows:
-            continue
-        entries.append(
-            RepresentativeEntry(
-                basis="voluntary_mandate",
-                **_who(ctx, mandate.representative_person_id, mandate.representative_office_id),
-                service_codes=tuple(dict.fromkeys(code for code, _ in rows)),
-                actions=tuple(dict.fromkeys(str(action) for _, action in rows)),
-                mandate_id=mandate.id,
-                valid_from=mandate.valid_from,
-                valid_until=mandate.valid_until,
-            )
-        )
-    return entries
-
-
-def _measure_entries(
-    ctx: Ctx, person: Person, own_services: Sequence[Service], at: datetime
-) -> list[RepresentativeEntry]:
-    statement = (
-        ctx.authz.select(ctx.actor, "read", LegalMeasure)
-        .where(
-            col(LegalMeasure.subject_person_id) == person.id,
-            col(LegalMeasure.starts_at) <= at,
-            or_(col(LegalMeasure.ends_at).is_(None), col(LegalMeasure.ends_at) > at),
-        )
-        .order_by(col(LegalMeasure.starts_at), col(LegalMeasure.id))
-    )
-    entries = []
-    for measure in ctx.session.scalars(statement).all():
-        covered = tuple(
-            service.code
-            for service in own_services
-            if ctx.authz.holds("measure_covers", str(measure.kind), str(service.category))
-        )
-        if not covered:
-            continue
-        entries.append(
-            RepresentativeEntry(
-                basis="legal_measure",
-                **_who(ctx, measure.representative_person_id, measure.representative_office_id),
-                service_codes=covered,
-                actions=tuple(sorted(SERVICE_ACTIONS)),
-                measure_kind=str(measure.kind),
-                measure_register_id=measure.register_id,
-                valid_from=measure.starts_at,
-                valid_until=measure.ends_at,
-            )
-        )
-    return entries
-
-
-class _Who(TypedDict):
-    representative_kind: str
-    representative_bsn: str | None
-    representative_kvk_number: str | None
-    representative_name: str
-
-
-def _who(ctx: Ctx, person_id: UUID | None, office_id: UUID | None) -> _Who:
-    if person_id is not None:
-        person = ctx.session.get_one(Person, person_id)
-        return {
-            "representative_kind": "person",
-            "representative_bsn": person.bsn,
-            "representative_kvk_number": None,
-            "representative_name": person.full_name,
-        }
-    assert office_id is not None
-    office = ctx.session.get_one(Office, office_id)
-    return {
-        "representative_kind": "office",
-        "representative_bsn": None,
-        "representative_kvk_number": office.kvk_number,
-        "representative_name": office.name,
-    }

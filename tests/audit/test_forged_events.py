@@ -114,6 +114,10 @@ def test_a_forged_insert_through_the_app_role_is_refused_at_sealing_and_named_by
 
     monkeypatch.setenv("MACHTIGEN_DATABASE_URL", world.url)
     monkeypatch.setenv("MACHTIGEN_AUDIT_CHECKPOINT_KEYS_FILE", str(tmp_path / "none.json"))
+    # the CLI checks MACs with the keys this process signed with, as hosts share their key files
+    mac_keys = tmp_path / "audit-mac.json"
+    mac_keys.write_text(current().keyset.to_json())
+    monkeypatch.setenv("MACHTIGEN_AUDIT_MAC_KEYS_FILE", str(mac_keys))
     jwks = tmp_path / "jwks.json"
     jwks.write_text(__import__("json").dumps(world.key.jwks()))
     from machtigen.config import get_settings
