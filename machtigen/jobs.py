@@ -38,6 +38,7 @@ from machtigen.leases import JobLease, ensure_lease_row
 from machtigen.mandates.models import LegalMeasure
 from machtigen.mandates.service import apply_measure_to_mandates, expire_due
 from machtigen.messages.models import Message
+from machtigen.notifications.follow_up import read_by_owner
 from machtigen.notifications.letters import (
     LetterSender,
     LettersNotConfigured,
@@ -45,8 +46,9 @@ from machtigen.notifications.letters import (
     write_pending_letters,
 )
 from machtigen.notifications.models import LetterReason, MessageFollowUp
+from machtigen.notifications.outbox import remind
+from machtigen.notifications.paper import escalate
 from machtigen.notifications.sender import UnitOfWork
-from machtigen.notifications.service import escalate, read_by_owner, remind
 from machtigen.retention import RetentionConfig, ensure_audit_partitions, purge_expired
 
 log = logs.get_logger("machtigen.jobs")

@@ -302,28 +302,40 @@ def _delivered(w: Words) -> Clause:
     return w.said("trail_delivered_verb", w.say("trail_delivered_rest", box=w.box))
 
 
-def _mandate_accepted(w: Words) -> Clause:
+def _answered_or_ended(
+    w: Words, by_subject: tuple[str, str], by_representative: tuple[str, str]
+) -> Clause:
+    """A mandate accepted, declined or revoked: (verb, rest) naming the representative when
+    the represented person did it, else (verb, rest) naming the person."""
     if w.actor_is_subject:
-        rest = w.say("trail_request_approved_rest", representative=w.representative)
-        return w.said("trail_request_approved_verb", rest)
-    rest = w.say("trail_mandate_accepted_rest", subject=w.subject)
-    return w.said("trail_mandate_accepted_verb", rest)
+        verb, rest = by_subject
+        return w.said(verb, w.say(rest, representative=w.representative))
+    verb, rest = by_representative
+    return w.said(verb, w.say(rest, subject=w.subject))
+
+
+def _mandate_accepted(w: Words) -> Clause:
+    return _answered_or_ended(
+        w,
+        ("trail_request_approved_verb", "trail_request_approved_rest"),
+        ("trail_mandate_accepted_verb", "trail_mandate_accepted_rest"),
+    )
 
 
 def _mandate_declined(w: Words) -> Clause:
-    if w.actor_is_subject:
-        rest = w.say("trail_request_declined_rest", representative=w.representative)
-        return w.said("trail_request_declined_verb", rest)
-    rest = w.say("trail_mandate_declined_rest", subject=w.subject)
-    return w.said("trail_mandate_declined_verb", rest)
+    return _answered_or_ended(
+        w,
+        ("trail_request_declined_verb", "trail_request_declined_rest"),
+        ("trail_mandate_declined_verb", "trail_mandate_declined_rest"),
+    )
 
 
 def _mandate_revoked(w: Words) -> Clause:
-    if w.actor_is_subject:
-        rest = w.say("trail_mandate_revoked_rest", representative=w.representative)
-        return w.said("trail_mandate_revoked_verb", rest)
-    rest = w.say("trail_mandate_ended_rest", subject=w.subject)
-    return w.said("trail_mandate_ended_verb", rest)
+    return _answered_or_ended(
+        w,
+        ("trail_mandate_revoked_verb", "trail_mandate_revoked_rest"),
+        ("trail_mandate_ended_verb", "trail_mandate_ended_rest"),
+    )
 
 
 def _checked(w: Words) -> Clause:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import exists, or_, select
@@ -52,18 +53,8 @@ def set_opt_in(ctx: Ctx, person_id: UUID, afnemer_id: UUID, opted_in: bool) -> C
     consent.changed_at = ctx.now
     transition = timedelta(days=get_settings().untick_transition_days)
     consent.effective_at = ctx.now + transition if in_effect_now and not opted_in else ctx.now
-    ctx.session.add(consent)
-    ctx.session.flush()
-    record(
-        ctx,
-        "consent.ticked" if opted_in else "consent.unticked",
-        subject_person_id=person_id,
-        object_type="consent",
-        object_id=consent.id,
-        afnemer=afnemer.name,
-        effective_at=consent.effective_at.isoformat(),
-    )
-    return consent
+    action = "consent.ticked" if opted_in else "consent.unticked"
+    return _saved(ctx, consent, afnemer, action, effective_at=consent.effective_at.isoformat())
 
 
 def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: bool) -> Consent:
@@ -81,15 +72,22 @@ def set_share_read_state(ctx: Ctx, person_id: UUID, afnemer_id: UUID, share: boo
     if share and not _post_reaches_mailbox(afnemer, consent, ctx.now):
         raise ReadStateNotApplicable()
     consent.share_read_state = share
+    action = "consent.read_state_shared" if share else "consent.read_state_withheld"
+    return _saved(ctx, consent, afnemer, action)
+
+
+def _saved(ctx: Ctx, consent: Consent, afnemer: Afnemer, action: str, **detail: Any) -> Consent:
+    """The changed consent stored, and its audit event in the same transaction."""
     ctx.session.add(consent)
     ctx.session.flush()
     record(
         ctx,
-        "consent.read_state_shared" if share else "consent.read_state_withheld",
-        subject_person_id=person_id,
+        action,
+        subject_person_id=consent.person_id,
         object_type="consent",
         object_id=consent.id,
         afnemer=afnemer.name,
+        **detail,
     )
     return consent
 
@@ -145,12 +143,9 @@ def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) ->
         return DeliveryDecision(Channel.PAPER, DeliveryReason.NO_ACCOUNT)
     if afnemer.legally_required_digital:
         return _legally_required(ctx, person, account, at)
-    if account.state == AccountState.CASCO:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.NEVER_ACTIVATED)
-    if account.state == AccountState.DEACTIVATED:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.DEACTIVATED)
-    if account.paper_only:
-        return DeliveryDecision(Channel.PAPER, DeliveryReason.PAPER_SWITCH)
+    mailbox_off = _mailbox_off(account)
+    if mailbox_off is not None:
+        return DeliveryDecision(Channel.PAPER, mailbox_off)
     consent = consent_for(ctx, person.id, afnemer.id)
     if consent is not None and consent.opted_in_at(at):
         return DeliveryDecision(Channel.DIGITAL, DeliveryReason.OPTED_IN)
@@ -159,15 +154,24 @@ def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) ->
 
 def _legally_required(ctx: Ctx, person: Person, account: Account, at: datetime) -> DeliveryDecision:
     """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2)."""
-    if account.state == AccountState.CASCO:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.NEVER_ACTIVATED)
-    if account.state == AccountState.DEACTIVATED:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.DEACTIVATED)
-    if account.paper_only:
-        return DeliveryDecision(Channel.BOTH, DeliveryReason.PAPER_SWITCH)
+    mailbox_off = _mailbox_off(account)
+    if mailbox_off is not None:
+        return DeliveryDecision(Channel.BOTH, mailbox_off)
     if in_exempted_group(ctx, person, at):
         return DeliveryDecision(Channel.BOTH, DeliveryReason.EXEMPTED_GROUP)
     return DeliveryDecision(Channel.DIGITAL, DeliveryReason.LEGALLY_REQUIRED)
+
+
+def _mailbox_off(account: Account) -> DeliveryReason | None:
+    """Why the person does not read their post in the mailbox: never activated, switched off,
+    or everything on paper (rules 1, 2 and 4); None while the mailbox is on."""
+    if account.state == AccountState.CASCO:
+        return DeliveryReason.NEVER_ACTIVATED
+    if account.state == AccountState.DEACTIVATED:
+        return DeliveryReason.DEACTIVATED
+    if account.paper_only:
+        return DeliveryReason.PAPER_SWITCH
+    return None
 
 
 def in_exempted_group(ctx: Ctx, person: Person, at: datetime) -> bool:

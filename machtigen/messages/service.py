@@ -27,7 +27,7 @@ from machtigen.messages.errors import (
     UnknownRecipient,
 )
 from machtigen.messages.models import Message, MessageRead
-from machtigen.notifications.service import on_message_delivered
+from machtigen.notifications.outbox import on_message_delivered
 
 MAX_PAGE = 200
 MAX_SEARCH = 100

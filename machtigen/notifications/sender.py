@@ -45,7 +45,7 @@ from machtigen.notifications.models import (
     NotificationStatus,
     RecipientKind,
 )
-from machtigen.notifications.service import escalate
+from machtigen.notifications.paper import escalate
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 """Opens one transaction: commits when the block ends, rolls back on an error."""

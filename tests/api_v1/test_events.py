@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from machtigen.authz.actors import SystemActor
 from machtigen.notifications.models import LetterReason
-from machtigen.notifications.service import escalate
+from machtigen.notifications.paper import escalate
 from tests import factories
 
 

@@ -15,7 +15,7 @@ from machtigen.afnemers import service as afnemers
 from machtigen.afnemers.errors import InvalidMunicipality
 from machtigen.authz.actors import PersonActor
 from machtigen.consents import service as consents
-from machtigen.notifications.service import Prompt, portal_prompts
+from machtigen.notifications.prompts import Prompt, portal_prompts
 from tests import factories as f
 
 UTRECHT, AMSTERDAM = "0344", "0363"

@@ -16,7 +16,8 @@ from machtigen.identity.service import staff_actor
 from machtigen.identity.staff_email import confirm_staff_email, own_staff, set_staff_email
 from machtigen.mandates.models import MeasureKind
 from machtigen.notifications.models import Notification, RecipientKind
-from machtigen.notifications.service import Prompt, on_message_delivered, staff_prompts
+from machtigen.notifications.outbox import on_message_delivered
+from machtigen.notifications.prompts import Prompt, staff_prompts
 from tests import factories as f
 
 

@@ -36,7 +36,8 @@ from machtigen.notifications.letters import (
     render_pdf,
 )
 from machtigen.notifications.models import Letter, LetterReason, LetterStatus
-from machtigen.notifications.service import escalate, on_message_delivered
+from machtigen.notifications.outbox import on_message_delivered
+from machtigen.notifications.paper import escalate
 from tests import factories as f
 from tests.factories import T0
 from tests.notifications.conftest import SENDER
@@ -272,8 +273,10 @@ def test_development_prints_a_marked_specimen(session, ctx_for, clock):
 
 def test_the_jobs_command_says_why_and_fails_while_letters_are_refused(tmp_path, monkeypatch):
     from machtigen import cli
+    from machtigen.audit import mac
     from machtigen.config import get_settings
 
+    installed = mac.current()  # the command installs its own MAC key for the whole process
     monkeypatch.setenv("MACHTIGEN_DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
     monkeypatch.setenv("MACHTIGEN_LETTERS_DIR", str(tmp_path / "letters"))
     monkeypatch.setenv("MACHTIGEN_ENVIRONMENT", "production")
@@ -289,6 +292,7 @@ def test_the_jobs_command_says_why_and_fails_while_letters_are_refused(tmp_path,
         result = runner.invoke(cli.main, ["jobs", "--only", "write_letters"])
     finally:
         get_settings.cache_clear()
+        mac.install(installed.keyset)
     assert result.exit_code == 1
     assert "write_letters: refused: letters are not written until" in result.output
 

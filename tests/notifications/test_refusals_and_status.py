@@ -24,8 +24,8 @@ from machtigen.notifications.models import (
     Notification,
     NotificationStatus,
 )
+from machtigen.notifications.outbox import on_message_delivered
 from machtigen.notifications.sender import Sender
-from machtigen.notifications.service import on_message_delivered
 from tests import factories as f
 from tests.notifications.conftest import (
     Inbox,

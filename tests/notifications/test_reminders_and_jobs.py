@@ -16,6 +16,8 @@ from machtigen.jobs import Jobs, JobsConfig
 from machtigen.leases import JobLease
 from machtigen.mandates.models import Mandate, MandateAction, MandateStatus
 from machtigen.messages.models import MessageRead
+from machtigen.messages.status import message_status
+from machtigen.notifications.events import events_for_afnemer
 from machtigen.notifications.models import (
     AfnemerEvent,
     Letter,
@@ -24,12 +26,7 @@ from machtigen.notifications.models import (
     Notification,
     NotificationKind,
 )
-from machtigen.notifications.service import (
-    Prompt,
-    delivery_status,
-    events_for_afnemer,
-    portal_prompts,
-)
+from machtigen.notifications.prompts import Prompt, portal_prompts
 from tests import factories as f
 from tests.factories import T0
 from tests.notifications.conftest import SENDER, with_email
@@ -127,8 +124,8 @@ def test_unvisited_account_gets_one_letter_and_the_afnemer_is_told(
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
 
     afnemer_ctx = ctx_for(AfnemerActor(message.afnemer_id, clock.now()))
-    status = delivery_status(afnemer_ctx, message.id)
-    assert status.not_reached is True
+    status = message_status(afnemer_ctx, message.id)
+    assert status.notification.person_not_reached is True
     [event] = events_for_afnemer(afnemer_ctx)
     assert event["specversion"] == "1.0"
     assert event["type"] == "nl.mijnoverheid.berichtenbox.bericht-niet-bereikt"
@@ -158,7 +155,7 @@ def test_read_or_visited_is_never_escalated(session, clock, jobs, unread, ctx_fo
     jobs.run(("escalate_unvisited",))
     assert session.scalar(select(Letter)) is None
     afnemer_ctx = ctx_for(AfnemerActor(message.afnemer_id, clock.now()))
-    assert delivery_status(afnemer_ctx, message.id).not_reached is False
+    assert message_status(afnemer_ctx, message.id).notification.person_not_reached is False
 
 
 def test_without_legal_basis_or_consent_the_afnemer_learns_nothing(session, clock, jobs, ctx_for):
@@ -170,7 +167,7 @@ def test_without_legal_basis_or_consent_the_afnemer_learns_nothing(session, cloc
     jobs.run(("escalate_unvisited",))
     assert session.scalar(select(Letter)).unread_count == 1
     afnemer_ctx = ctx_for(AfnemerActor(afnemer.id, clock.now()))
-    assert delivery_status(afnemer_ctx, message.id).not_reached is None
+    assert message_status(afnemer_ctx, message.id).notification.person_not_reached is None
     assert session.scalars(select(AfnemerEvent)).all() == []
 
     # Once the person consents to sharing the read state, the next case is told.
@@ -188,7 +185,7 @@ def test_without_legal_basis_or_consent_the_afnemer_learns_nothing(session, cloc
     later.received_at = T0 + timedelta(days=2)
     clock.set(T0 + timedelta(days=33))
     jobs.run(("escalate_unvisited",))
-    assert delivery_status(afnemer_ctx, later.id).not_reached is True
+    assert message_status(afnemer_ctx, later.id).notification.person_not_reached is True
 
 
 def test_jobs_lease_keeps_a_second_host_out_and_a_rerun_does_nothing(

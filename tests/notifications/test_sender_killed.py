@@ -19,8 +19,8 @@ from machtigen.context import Ctx
 from machtigen.db import make_engine, session_factory, transaction
 from machtigen.migrate import upgrade
 from machtigen.notifications.models import Notification, NotificationStatus
+from machtigen.notifications.outbox import on_message_delivered
 from machtigen.notifications.sender import Sender, message_id_header
-from machtigen.notifications.service import on_message_delivered
 from tests import factories as f
 from tests.conftest import fresh_database
 from tests.factories import T0

@@ -36,7 +36,7 @@ from machtigen.messages.models import Message
 from machtigen.messages.service import readable_messages
 from machtigen.messages.status import message_status
 from machtigen.notifications.models import Notification
-from machtigen.notifications.service import on_message_delivered
+from machtigen.notifications.outbox import on_message_delivered
 from tests import factories as f
 from tests.api_auth.test_login_flow import hidden, login
 
