@@ -15,7 +15,7 @@ from machtigen.accounts.models import Account
 from machtigen.afnemers.models import Afnemer
 from machtigen.consents import service as consents
 from machtigen.inputs import SafeText
-from machtigen.notifications.service import portal_prompts
+from machtigen.notifications.prompts import portal_prompts
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 Email = Annotated[SafeText, Form(max_length=400)]

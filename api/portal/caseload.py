@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from api.portal.forms import Search, query_value
 from api.portal.page import PageDep, PortalPage
 from machtigen.caseload.service import SORTS, CaseloadFilter, caseload
-from machtigen.notifications.service import staff_prompts
+from machtigen.notifications.prompts import staff_prompts
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PAGE_SIZE = 50

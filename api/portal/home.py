@@ -9,7 +9,7 @@ from machtigen.accounts import service as accounts
 from machtigen.identity.loa import loa_sufficient
 from machtigen.mandates.service import clients_of_actor, mandate_overview
 from machtigen.messages.service import unread_count
-from machtigen.notifications.service import portal_prompts
+from machtigen.notifications.prompts import portal_prompts
 
 router = APIRouter(include_in_schema=False)
 

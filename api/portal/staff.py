@@ -16,7 +16,7 @@ from machtigen.accounts.errors import InvalidEmail
 from machtigen.identity.models import Office, OfficeStaff
 from machtigen.identity.staff_email import confirm_staff_email, own_staff, set_staff_email
 from machtigen.inputs import SafeText
-from machtigen.notifications.service import staff_prompts
+from machtigen.notifications.prompts import staff_prompts
 
 router = APIRouter(prefix="/portal/staff", include_in_schema=False)
 Back = Annotated[Literal["", "home"], Form()]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from api.v1.deps import AfnemerCtx
 from api.v1.schemas import MAX_PAGE_SIZE, CloudEvent, EventPage
 from machtigen.inputs import Sequence
-from machtigen.notifications.service import events_for_afnemer
+from machtigen.notifications.events import events_for_afnemer
 
 router = APIRouter(tags=["events"])
 

@@ -38,7 +38,7 @@ from machtigen.mandates.models import (
     MandateStatus,
     MeasureKind,
 )
-from machtigen.notifications.service import on_mandate_changed
+from machtigen.notifications.outbox import on_mandate_changed
 
 MAX_SCOPES = 200
 
