@@ -26,23 +26,17 @@ storm is made of. It sets the API's conventional headers on its refusals itself.
 """
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.observability import request_id
 from api.overload import Refusal, Refused, refuse
 from api.v1.middleware import SECURITY_HEADERS
 from api.v1.token_cache import VerifiedTokens
 from machtigen.clock import Clock
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ANONYMOUS = "anonymous"
 """The group of API callers without an access token this worker knows (the token endpoint,

@@ -9,23 +9,17 @@ request, and when the response has gone out writes one ``request`` line and the 
 """
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from uuid import UUID
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from asgi_correlation_id.context import correlation_id
 from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from machtigen import logs
 from machtigen.metrics import HTTP_LATENCY, HTTP_REQUESTS
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 log = logs.get_logger("machtigen.request")

@@ -266,6 +266,18 @@ def _afnemer_id(story: _Story, name: str) -> UUID:
     return story.session.scalars(select(col(Afnemer.id)).where(col(Afnemer.name) == name)).one()
 
 
+def _activate(story: _Story, person: Person, moment: datetime) -> None:
+    """The person switches the mailbox on, having read what that means."""
+    accounts.activate(story.person(person, moment), person.id, explanation_confirmed=True)
+
+
+def _opt_in(story: _Story, person: Person, moment: datetime, *afnemer_names: str) -> None:
+    """The person chooses digital post from these afnemers."""
+    ctx = story.person(person, moment)
+    for name in afnemer_names:
+        consents.set_opt_in(ctx, person.id, _afnemer_id(story, name), True)
+
+
 def _koen(story: _Story, services: dict[str, Service]) -> None:
     koen = _person(
         story,
@@ -277,8 +289,8 @@ def _koen(story: _Story, services: dict[str, Service]) -> None:
         municipality_code="0344",
     )
     activated = datetime(2019, 3, 4, 19, 30, tzinfo=UTC)
-    accounts.activate(story.person(koen, activated), koen.id, explanation_confirmed=True)
-    consents.set_opt_in(story.person(koen, activated), koen.id, _afnemer_id(story, "RDW"), True)
+    _activate(story, koen, activated)
+    _opt_in(story, koen, activated, "RDW")
     _deliver(
         story,
         services["RDW:apk"],
@@ -301,10 +313,8 @@ def _corry(story: _Story, services: dict[str, Service]) -> None:
         municipality_code="0344",
     )
     clicked = datetime(2015, 11, 15, 14, 2, tzinfo=UTC)
-    ctx = story.person(corry, clicked)
-    accounts.activate(ctx, corry.id, explanation_confirmed=True)
-    for name in ("RDW", "UWV", "SVB", "Gemeente Utrecht", "Pensioenfonds ABP"):
-        consents.set_opt_in(ctx, corry.id, _afnemer_id(story, name), True)
+    _activate(story, corry, clicked)
+    _opt_in(story, corry, clicked, "RDW", "UWV", "SVB", "Gemeente Utrecht", "Pensioenfonds ABP")
     _deliver(story, services["SVB:aow"], corry, "Jaaropgave AOW", story.now - timedelta(days=60))
 
 
@@ -347,11 +357,7 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
             municipality_code="0344",
         )
         clients.append(client)
-        accounts.activate(
-            story.person(client, datetime(2018, 5, 1, tzinfo=UTC)),
-            client.id,
-            explanation_confirmed=True,
-        )
+        _activate(story, client, datetime(2018, 5, 1, tzinfo=UTC))
         mandates.record_measure(
             register,
             mandates.MeasureRecord(
@@ -372,12 +378,7 @@ def _piet(story: _Story, services: dict[str, Service]) -> None:
             deadline=(story.now + timedelta(days=10 + index)).date(),
         )
         if index == 0:
-            consents.set_opt_in(
-                story.person(client, story.now - timedelta(days=30)),
-                client.id,
-                _afnemer_id(story, "Gemeente Utrecht"),
-                True,
-            )
+            _opt_in(story, client, story.now - timedelta(days=30), "Gemeente Utrecht")
             _deliver(
                 story,
                 services["Gemeente Utrecht:wmo"],
@@ -414,9 +415,7 @@ def _monique(story: _Story, services: dict[str, Service]) -> None:
         postal_address="Stationsplein 3, 3818 LE Amersfoort",
         municipality_code="0307",
     )
-    accounts.activate(
-        story.person(sanne, datetime(2021, 1, 1, tzinfo=UTC)), sanne.id, explanation_confirmed=True
-    )
+    _activate(story, sanne, datetime(2021, 1, 1, tzinfo=UTC))
     mandates.record_measure(
         story.register(datetime(2021, 2, 1, tzinfo=UTC)),
         mandates.MeasureRecord(
@@ -454,17 +453,8 @@ def _christina(story: _Story, services: dict[str, Service]) -> None:
         date_of_birth=date(1955, 3, 21),
         person_id=christina.id,
     )
-    accounts.activate(
-        story.person(christina, datetime(2023, 6, 1, tzinfo=UTC)),
-        christina.id,
-        explanation_confirmed=True,
-    )
-    consents.set_opt_in(
-        story.person(christina, datetime(2023, 6, 1, tzinfo=UTC)),
-        christina.id,
-        _afnemer_id(story, "Pensioenfonds ABP"),
-        True,
-    )
+    _activate(story, christina, datetime(2023, 6, 1, tzinfo=UTC))
+    _opt_in(story, christina, datetime(2023, 6, 1, tzinfo=UTC), "Pensioenfonds ABP")
     _deliver(
         story,
         services["Pensioenfonds ABP:pensioen"],
@@ -485,7 +475,7 @@ def _lisa(story: _Story, services: dict[str, Service]) -> None:
         postal_address="Rue de la Loi 10, 1000 Bruxelles, Belgique",
     )
     moment = datetime(2024, 1, 10, tzinfo=UTC)
-    accounts.activate(story.person(lisa, moment), lisa.id, explanation_confirmed=True)
+    _activate(story, lisa, moment)
     accounts.set_email(story.person(lisa, moment), lisa.id, "lisa.hendriks@example.org")
     _deliver(
         story,

@@ -272,12 +272,9 @@ class Jobs:
         cutoff = now - timedelta(days=self.config.reminder_days)
         if watermark is not None and cutoff <= watermark:
             return 0, watermark
-        reminded = exists().where(
-            col(MessageFollowUp.message_id) == col(Message.id),
-            col(MessageFollowUp.reminded_at).is_not(None),
-        )
         statement = _unread_and_due(cutoff, watermark).where(
-            col(Account.repeat_reminders).is_(True), ~reminded
+            col(Account.repeat_reminders).is_(True),
+            _no_follow_up_yet(col(MessageFollowUp.reminded_at)),
         )
         done = self._in_batches(
             statement,
@@ -298,17 +295,13 @@ class Jobs:
         cutoff = now - timedelta(days=self.config.escalate_unvisited_days)
         if watermark is not None and cutoff <= watermark:
             return 0, watermark
-        in_letter = exists().where(
-            col(MessageFollowUp.message_id) == col(Message.id),
-            col(MessageFollowUp.letter_id).is_not(None),
-        )
         statement = _unread_and_due(cutoff, watermark).where(
             col(Account.state) == AccountState.ACTIVATED,
             or_(
                 col(Account.last_visit_at).is_(None),
                 col(Account.last_visit_at) < col(Message.received_at),
             ),
-            ~in_letter,
+            _no_follow_up_yet(col(MessageFollowUp.letter_id)),
         )
 
         def letter_for(ctx: Ctx, message: Message) -> int:
@@ -414,3 +407,9 @@ def _unread_and_due(cutoff: datetime, watermark: datetime | None) -> Any:
     if watermark is not None:
         statement = statement.where(col(Message.received_at) > watermark)
     return statement
+
+
+def _no_follow_up_yet(done: Any) -> Any:
+    """The message has not had this follow-up yet: its ``MessageFollowUp`` column (a reminder's
+    moment, a letter) is not set."""
+    return ~exists().where(col(MessageFollowUp.message_id) == col(Message.id), done.is_not(None))

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from api.deps import SessionDep
 from api.web import clock_of, language, render
@@ -37,7 +38,19 @@ PARAMS = (
     "login_hint",
 )
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-Field_ = Annotated[str, Form(max_length=16_384)]
+_Text = Annotated[str, Field(max_length=16_384)]
+
+
+class _TokenRequest(BaseModel):
+    """The token request's form (RFC 6749 §4.1.3, with PKCE and a private_key_jwt assertion)."""
+
+    grant_type: _Text = ""
+    code: _Text = ""
+    redirect_uri: _Text = ""
+    code_verifier: _Text = ""
+    client_id: _Text = ""
+    client_assertion_type: _Text = ""
+    client_assertion: _Text = ""
 
 
 @dataclass(frozen=True)
@@ -143,28 +156,9 @@ async def authorize(request: Request) -> Response:
 
 
 @router.post("/token")
-def token(
-    request: Request,
-    db: SessionDep,
-    grant_type: Field_ = "",
-    code: Field_ = "",
-    redirect_uri: Field_ = "",
-    code_verifier: Field_ = "",
-    client_id: Field_ = "",
-    client_assertion_type: Field_ = "",
-    client_assertion: Field_ = "",
-) -> JSONResponse:
-    form = {
-        "grant_type": grant_type,
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": code_verifier,
-        "client_id": client_id,
-        "client_assertion_type": client_assertion_type,
-        "client_assertion": client_assertion,
-    }
+def token(request: Request, db: SessionDep, form: Annotated[_TokenRequest, Form()]) -> JSONResponse:
     try:
-        answer = _provider(request).token(db, form, clock_of(request).now())
+        answer = _provider(request).token(db, form.model_dump(), clock_of(request).now())
     except ProviderError as refused:
         return JSONResponse(
             {"error": refused.error, "error_description": refused.description},

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -198,24 +198,27 @@ def _count_messages(ctx: Ctx, clients: Sequence[_Client], today: date) -> None:
             client.unread, client.next_deadline = int(unread), next_deadline
 
 
+_Moment = TypeVar("_Moment", date, datetime)
+
+
 def _matches_client(client: _Client, filters: CaseloadFilter, now: datetime) -> bool:
     if filters.search is not None and filters.search.casefold() not in client.name.casefold():
         return False
-    if filters.ending_within_days is not None:
-        ends = client.ends_at
-        if ends is None or ends > now + timedelta(days=filters.ending_within_days):
-            return False
-    return True
+    return _within(client.ends_at, now, filters.ending_within_days)
 
 
 def _matches_post(client: _Client, filters: CaseloadFilter, today: date) -> bool:
     if filters.only_unread and client.unread == 0:
         return False
-    if filters.deadline_within_days is not None:
-        deadline = client.next_deadline
-        if deadline is None or deadline > today + timedelta(days=filters.deadline_within_days):
-            return False
-    return True
+    return _within(client.next_deadline, today, filters.deadline_within_days)
+
+
+def _within(moment: _Moment | None, start: _Moment, days: int | None) -> bool:
+    """A "within so many days" filter: none set, or a moment no later than ``days`` after
+    ``start`` (a client without that moment is left out)."""
+    if days is None:
+        return True
+    return moment is not None and moment <= start + timedelta(days=days)
 
 
 _SORT_KEYS: dict[str, Callable[[_Client], Any]] = {
