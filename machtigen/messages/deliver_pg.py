@@ -258,8 +258,6 @@ class FastDeliveries:
             raise Forbidden("This endpoint is for afnemers.")
         if not 1 <= len(idempotency_key) <= 128:
             raise InvalidMessage("An Idempotency-Key has 1 to 128 characters.")
-        if not is_valid_bsn(new.bsn):
-            raise InvalidBsn()
         # Shielded: a client that goes away mid-request does not cut the work in two; the
         # message, its audit row and its outbox rows are written together or not at all.
         return await asyncio.shield(
@@ -288,6 +286,8 @@ class FastDeliveries:
             fingerprint = new.fingerprint(facts.service_id)
             if facts.earlier_id is not None:
                 return _replayed(facts.earlier_hash, fingerprint, found[4:9])
+            if not is_valid_bsn(new.bsn):  # checked where the ORM path checks it
+                raise InvalidBsn()
             if facts.person_id is None:
                 raise UnknownRecipient()
             decision = delivery_decision(

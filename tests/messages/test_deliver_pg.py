@@ -33,6 +33,7 @@ from machtigen.clock import FrozenClock
 from machtigen.consents.models import Channel, Consent, DeliveryReason
 from machtigen.context import Ctx, Origin
 from machtigen.db import make_engine, scratch_database
+from machtigen.identity.errors import InvalidBsn
 from machtigen.identity.models import Person
 from machtigen.mandates.check_pg import open_pool
 from machtigen.mandates.models import MandateAction, MeasureKind
@@ -337,9 +338,18 @@ def test_unknown_person_and_another_afnemers_service_write_nothing(world):
             await fast.deliver(
                 actor, ORIGIN, "theirs", _request(world.emailed), idempotency_key="t"
             )
+        # In the ORM path's order: the service first, then the BSN's elfproef.
+        with pytest.raises(ServiceNotFound):
+            await fast.deliver(actor, ORIGIN, "theirs", _request("123456789"), idempotency_key="u")
+        with pytest.raises(InvalidBsn):
+            await fast.deliver(actor, ORIGIN, "vol", _request("123456789"), idempotency_key="u")
 
     asyncio.run(_fast(world, run))
     assert _written(world, "u", before) == (0, 0, 0)
+    with pytest.raises(ServiceNotFound):
+        _sync(world, actor, "theirs", _request("123456789"), "u")
+    with pytest.raises(InvalidBsn):
+        _sync(world, actor, "vol", _request("123456789"), "u")
     assert _counts(world, "t")[:2] == (0, 0)
 
 
