@@ -10,8 +10,9 @@ same rows (``tests/messages/test_deliver_pg.py`` holds both paths equal):
    their opt-in for this afnemer, whether a court measure is in force, their address and
    correspondence language, and whether anyone represents them.
 2. **The decision in Python**, by the same functions as the ORM path: the replay rule
-   (``service.replay``), ``consents.service.delivery_decision`` and the owner's
-   ``receive_notifications`` asked of the policy.
+   (``service.refuse_another_request``), ``consents.service.delivery_decision`` (with
+   ``exempted_group``), and the owner's ``receive_notifications`` asked of the policy; the
+   outbox row is built by ``message_notice`` as ``notifications.service`` builds it.
 3. **One write statement**, sent in autocommit and so one transaction: the message
    (``INSERT … ON CONFLICT (afnemer_id, idempotency_key) DO NOTHING``), and only if it went
    in, its audit event (MAC made in Python, as ``record`` does) and its outbox rows. A
@@ -320,9 +321,10 @@ class FastDeliveries:
             )
             notices: list[dict[str, Any]] = []
             if decision.channel != Channel.PAPER:
-                if facts.represented:
-                    return None
-                notices = self._owner_notices(facts, message)
+                owners = None if facts.represented else self._owner_notices(facts, message)
+                if owners is None:
+                    return None  # the ORM path's: nothing written here
+                notices = owners
             event = act_values(
                 actor,
                 origin,
@@ -354,47 +356,80 @@ class FastDeliveries:
                 raise RuntimeError("the message with this idempotency key is gone")
             return _replayed(concurrent[1], fingerprint, concurrent[:1] + concurrent[2:])
 
-    def _owner_notices(self, facts: "_Facts", message: dict[str, Any]) -> list[dict[str, Any]]:
+    def _owner_notices(
+        self, facts: "_Facts", message: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
         """The outbox rows ``notifications.service.on_message_delivered`` writes for a message
         to a person nobody represents: the owner's, if they have an address and the policy
-        lets them receive notifications of it. (The rows as ``_notify_of_message`` and
-        ``_enqueue`` build them; the dedup key is new with the message's id.)"""
+        lets them receive notifications of it. None: the policy needs a session to say."""
         if not facts.email:
             return []
         owner = PersonActor(facts.person_id, message["received_at"])
-        # The owner's rule reads the message's own columns: asked without a session, it
-        # follows no relation (an attempt would raise, never answer wrongly).
-        if not self.authz.holds("allow", owner, "receive_notifications", Message(**message)):
+        # The owner's rule reads the message's own columns, so the policy is asked without
+        # a session; should a rule follow a relation, the adapter refuses (RuntimeError) and
+        # the delivery goes the ORM path.
+        try:
+            allowed = self.authz.holds("allow", owner, "receive_notifications", Message(**message))
+        except RuntimeError:
+            return None
+        if not allowed:
             return []
-        subject, body = render_message_notice(
-            facts.language,
-            reminder=False,
-            organisation=facts.afnemer_name,
-            kind_of_message=facts.service_name,
-            action_text=message["action_text"],
-            deadline=message["deadline"],
-            client=None,
-        )
-        kind = NotificationKind.NEW_MESSAGE
-        recipient = RecipientKind.OWNER
         return [
-            {
-                "id": uuid4(),
-                "kind": str(kind),
-                "dedup_key": f"{kind}:{message['id']}:{recipient}:{facts.person_id}"[:200],
-                "person_id": facts.person_id,
-                "message_id": message["id"],
-                "recipient_kind": str(recipient),
-                "recipient_id": facts.person_id,
-                "email": facts.email,
-                "subject": subject[:300],
-                "body": body,
-                "status": str(NotificationStatus.PENDING),
-                "available_at": message["received_at"],
-                "attempts": 0,
-                "created_at": message["received_at"],
-            }
+            message_notice(
+                NotificationKind.NEW_MESSAGE,
+                message,
+                RecipientKind.OWNER,
+                facts.person_id,
+                facts.email,
+                facts.language,
+                organisation=facts.afnemer_name,
+                kind_of_message=facts.service_name,
+                client=None,
+            )
         ]
+
+
+def message_notice(
+    kind: NotificationKind,
+    message: dict[str, Any],
+    recipient_kind: RecipientKind,
+    recipient_id: UUID,
+    email: str,
+    language: str,
+    *,
+    organisation: str,
+    kind_of_message: str,
+    client: str | None,
+) -> dict[str, Any]:
+    """One outbox row about a message, as ``notifications.service._notify_of_message`` and
+    ``_enqueue`` write it (rendered text, dedup key, pending at once); ``message`` holds the
+    message's column values."""
+    subject, body = render_message_notice(
+        language,
+        reminder=kind == NotificationKind.REMINDER,
+        organisation=organisation,
+        kind_of_message=kind_of_message,
+        action_text=message["action_text"],
+        deadline=message["deadline"],
+        client=client,
+    )
+    now = message["received_at"]
+    return {
+        "id": uuid4(),
+        "kind": str(kind),
+        "dedup_key": f"{kind}:{message['id']}:{recipient_kind}:{recipient_id}"[:200],
+        "person_id": message["person_id"],
+        "message_id": message["id"],
+        "recipient_kind": str(recipient_kind),
+        "recipient_id": recipient_id,
+        "email": email,
+        "subject": subject[:300],
+        "body": body,
+        "status": str(NotificationStatus.PENDING),
+        "available_at": now,
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,7 @@ def test_both_paths_give_the_same_answers_and_rows(world):
     ]
     macs = current()
     compared = set()
+    notices = []
     for (_, _, _, represented), got, want in zip(world.cases, answers, expected, strict=True):
         if got is None:  # left to the ORM path: only mailbox post for a represented person
             assert represented and want.channel != Channel.PAPER
@@ -287,6 +288,7 @@ def test_both_paths_give_the_same_answers_and_rows(world):
         _same(events[0], want_events[0])
         assert events[0]["detail"] == want_events[0]["detail"]
         assert len(outbox) == len(want_outbox)
+        notices += outbox
         for row, want_row in zip(outbox, want_outbox, strict=True):
             _same(row, want_row, also={"dedup_key"})
             assert row["dedup_key"].replace(str(got.message_id), "") == want_row[
@@ -296,6 +298,9 @@ def test_both_paths_give_the_same_answers_and_rows(world):
     assert {reason for _, reason in compared} == set(DeliveryReason)
     assert {channel for channel, _ in compared} == set(Channel)
     assert any(answer is None for answer in answers)
+    assert {row["recipient_kind"] for row in notices} == {"owner"}
+    subjects = " ".join(row["subject"] for row in notices)
+    assert "Nieuw bericht" in subjects and "New message" in subjects  # Dutch and English
 
 
 def test_a_replay_gets_the_same_answer_and_another_body_is_refused(world):
