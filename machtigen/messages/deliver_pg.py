@@ -40,7 +40,18 @@ from uuid import UUID, uuid4
 from psycopg import AsyncRawCursor
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import DateTime, Select, String, bindparam, exists, or_, select, true
+from sqlalchemy import (
+    DateTime,
+    Select,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import col
 
 from machtigen.accounts.models import Account, AccountState
@@ -96,6 +107,9 @@ def facts_statement(authz: Authorizer) -> Select[Any]:
         .subquery("s")
     )
     at = bindparam("at", type_=DateTime(timezone=True))
+    # The afnemer's own id (the service found is its own): each lookup below is one row by a
+    # unique index, on its own, whatever the plan does with the service.
+    afnemer_id = bindparam("afnemer_id", type_=Uuid())
     earlier = (
         select(
             col(Message.id).label("earlier_id"),
@@ -105,7 +119,7 @@ def facts_statement(authz: Authorizer) -> Select[Any]:
             col(Message.received_at).label("earlier_at"),
         )
         .where(
-            col(Message.afnemer_id) == service.c.afnemer_id,
+            col(Message.afnemer_id) == afnemer_id,
             col(Message.idempotency_key) == bindparam("idempotency_key", type_=String()),
         )
         .lateral("e")
@@ -125,22 +139,17 @@ def facts_statement(authz: Authorizer) -> Select[Any]:
             correspondence_language_sql().label("language"),
             measure_in_force(col(Person.id), at).label("measure_in_force"),
             represented.label("represented"),
-        )
-        .outerjoin(Account, col(Account.person_id) == col(Person.id))
-        .where(col(Person.bsn) == bindparam("bsn", type_=String()))
-        .lateral("p")
-    )
-    consent = (
-        select(
             col(Consent.opted_in),
             col(Consent.previous_opted_in),
             col(Consent.effective_at),
         )
-        .where(
-            col(Consent.person_id) == person.c.person_id,
-            col(Consent.afnemer_id) == service.c.afnemer_id,
+        .outerjoin(Account, col(Account.person_id) == col(Person.id))
+        .outerjoin(
+            Consent,
+            and_(col(Consent.person_id) == col(Person.id), col(Consent.afnemer_id) == afnemer_id),
         )
-        .lateral("c")
+        .where(col(Person.bsn) == bindparam("bsn", type_=String()))
+        .lateral("p")
     )
     return select(
         service.c.service_id,
@@ -149,12 +158,10 @@ def facts_statement(authz: Authorizer) -> Select[Any]:
         col(Afnemer.legally_required_digital),
         earlier,
         person,
-        consent,
     ).select_from(
         service.join(Afnemer, col(Afnemer.id) == service.c.afnemer_id)
         .outerjoin(earlier, true())
         .outerjoin(person, true())
-        .outerjoin(consent, true())
     )
 
 
