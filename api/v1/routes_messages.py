@@ -47,9 +47,9 @@ async def deliver_message(
     idempotency_key: IdempotencyKey,
     response: Response,
 ) -> DeliveryAnswer:
-    """On PostgreSQL on the event loop (``deliver_pg``: one SELECT, one write statement);
-    elsewhere, and for a message that notifies representatives, through the ORM session on a
-    thread."""
+    # On PostgreSQL on the event loop (``deliver_pg``: one SELECT, one write statement);
+    # elsewhere, and for mailbox post to a represented person, through the ORM session on a
+    # thread. (A comment, not a docstring: the OpenAPI document's description stays as it was.)
     state = request.app.state
     actor = client.actor(state.clock.now())
     origin = origin_of(request)
