@@ -40,10 +40,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5_000, ge=0)
     """PostgreSQL ``statement_timeout`` for the web workers' connections (0: none)."""
     async_checks: bool = True
-    """On PostgreSQL, mandate checks (single and batch) take the async path
-    (``machtigen.mandates.check_pg``): one decision statement and one audit INSERT per call,
-    on an async pool of each worker sized by the ``db_*`` settings above. Off (and on
-    SQLite): through the ORM session like every other endpoint."""
+    """On PostgreSQL, mandate checks (single and batch) and deliveries take the async path
+    (``machtigen.mandates.check_pg``, ``machtigen.messages.deliver_pg``) on an async pool of
+    each worker sized by the ``db_*`` settings above. Off (and on SQLite): through the ORM
+    session like every other endpoint."""
     client_recheck_seconds: float = Field(default=10.0, gt=0, le=300)
     """How long a worker trusts that a verified access token's client is still active; a
     client deactivated in the database is refused within this long (its token may live on)."""

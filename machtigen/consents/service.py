@@ -1,11 +1,12 @@
 """Opt-in per afnemer, and the exact delivery answer: digital, paper or both (rules 2–5)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Exists, exists, or_, select
 from sqlmodel import col
 
 from machtigen.accounts.models import Account, AccountState
@@ -139,51 +140,93 @@ def read_state_overview(ctx: Ctx, person_id: UUID) -> list[ReadStateChoice]:
 def decide_delivery(ctx: Ctx, person: Person, afnemer: Afnemer, at: datetime) -> DeliveryDecision:
     """The exact answer an afnemer gets for one message to one person at one moment."""
     account = ctx.session.get(Account, person.id)
-    if account is None or account.state == AccountState.CLOSED:
+
+    def opted_in() -> bool:
+        consent = consent_for(ctx, person.id, afnemer.id)
+        return consent is not None and consent.opted_in_at(at)
+
+    return delivery_decision(
+        state=None if account is None else account.state,
+        paper_only=account is not None and account.paper_only,
+        legally_required_digital=afnemer.legally_required_digital,
+        opted_in=opted_in,
+        exempted=lambda: in_exempted_group(ctx, person, at),
+    )
+
+
+def delivery_decision(
+    *,
+    state: AccountState | None,
+    paper_only: bool,
+    legally_required_digital: bool,
+    opted_in: Callable[[], bool],
+    exempted: Callable[[], bool],
+) -> DeliveryDecision:
+    """``decide_delivery`` over facts already read: the account's state (None: no account),
+    its paper switch, the afnemer's legal duty, and, asked only when the rules need them,
+    whether the person's opt-in for this afnemer is in effect and whether they are in an
+    exempted group. The ORM path and the async delivery (``messages/deliver_pg.py``) both
+    decide here."""
+    if state is None or state == AccountState.CLOSED:
         return DeliveryDecision(Channel.PAPER, DeliveryReason.NO_ACCOUNT)
-    if afnemer.legally_required_digital:
-        return _legally_required(ctx, person, account, at)
-    mailbox_off = _mailbox_off(account)
+    if legally_required_digital:
+        return _legally_required(state, paper_only, exempted)
+    mailbox_off = _mailbox_off(state, paper_only)
     if mailbox_off is not None:
         return DeliveryDecision(Channel.PAPER, mailbox_off)
-    consent = consent_for(ctx, person.id, afnemer.id)
-    if consent is not None and consent.opted_in_at(at):
+    if opted_in():
         return DeliveryDecision(Channel.DIGITAL, DeliveryReason.OPTED_IN)
     return DeliveryDecision(Channel.PAPER, DeliveryReason.NOT_OPTED_IN)
 
 
-def _legally_required(ctx: Ctx, person: Person, account: Account, at: datetime) -> DeliveryDecision:
+def _legally_required(
+    state: AccountState, paper_only: bool, exempted: Callable[[], bool]
+) -> DeliveryDecision:
     """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2)."""
-    mailbox_off = _mailbox_off(account)
+    mailbox_off = _mailbox_off(state, paper_only)
     if mailbox_off is not None:
         return DeliveryDecision(Channel.BOTH, mailbox_off)
-    if in_exempted_group(ctx, person, at):
+    if exempted():
         return DeliveryDecision(Channel.BOTH, DeliveryReason.EXEMPTED_GROUP)
     return DeliveryDecision(Channel.DIGITAL, DeliveryReason.LEGALLY_REQUIRED)
 
 
-def _mailbox_off(account: Account) -> DeliveryReason | None:
+def _mailbox_off(state: AccountState, paper_only: bool) -> DeliveryReason | None:
     """Why the person does not read their post in the mailbox: never activated, switched off,
     or everything on paper (rules 1, 2 and 4); None while the mailbox is on."""
-    if account.state == AccountState.CASCO:
+    if state == AccountState.CASCO:
         return DeliveryReason.NEVER_ACTIVATED
-    if account.state == AccountState.DEACTIVATED:
+    if state == AccountState.DEACTIVATED:
         return DeliveryReason.DEACTIVATED
-    if account.paper_only:
+    if paper_only:
         return DeliveryReason.PAPER_SWITCH
     return None
 
 
 def in_exempted_group(ctx: Ctx, person: Person, at: datetime) -> bool:
     """Regeling EBV art. 2: under 14, non-residents, and anyone under a court measure."""
-    if person.non_resident or age_on(person.date_of_birth, at) < CASCO_AGE:
-        return True
-    measure_in_force = exists().where(
-        col(LegalMeasure.subject_person_id) == person.id,
+    return exempted_group(
+        non_resident=person.non_resident,
+        date_of_birth=person.date_of_birth,
+        at=at,
+        measure_in_force=lambda: bool(ctx.session.scalar(select(measure_in_force(person.id, at)))),
+    )
+
+
+def exempted_group(
+    *, non_resident: bool, date_of_birth: date, at: datetime, measure_in_force: Callable[[], bool]
+) -> bool:
+    """``in_exempted_group`` over facts already read (the measure asked only when needed)."""
+    return non_resident or age_on(date_of_birth, at) < CASCO_AGE or measure_in_force()
+
+
+def measure_in_force(person_id: Any, at: Any) -> Exists:
+    """A court measure about the person in force at ``at`` (values or columns/parameters)."""
+    return exists().where(
+        col(LegalMeasure.subject_person_id) == person_id,
         col(LegalMeasure.starts_at) <= at,
         or_(col(LegalMeasure.ends_at).is_(None), col(LegalMeasure.ends_at) > at),
     )
-    return bool(ctx.session.scalar(select(measure_in_force)))
 
 
 def _untick_pending(consent: Consent, now: datetime) -> bool:

@@ -349,6 +349,12 @@ def _by_idempotency_key(ctx: Ctx, afnemer_id: UUID, key: str) -> Message | None:
 
 
 def _replay(earlier: Message, new: NewMessage) -> Delivery:
-    if earlier.request_hash != new.fingerprint():
-        raise IdempotencyKeyReused()
+    refuse_another_request(earlier.request_hash, new.fingerprint())
     return Delivery(earlier, replayed=True)
+
+
+def refuse_another_request(earlier_hash: str | None, fingerprint: str) -> None:
+    """An idempotency key sent again with another request is refused; the same request is
+    answered as a replay of the earlier delivery (here and in ``deliver_pg``)."""
+    if earlier_hash != fingerprint:
+        raise IdempotencyKeyReused()

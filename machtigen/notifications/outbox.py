@@ -6,6 +6,8 @@ A notification is written together with the message, reminder or mandate change 
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -124,29 +126,66 @@ def _enqueue_each(
     """
     notifications = []
     for recipient in recipients:
-        dedup_key = f"{key}:{recipient.kind}:{recipient.id}"[:200]
+        dedup_key = dedup_key_of(key, recipient.kind, recipient.id)
         written = select(col(Notification.id)).where(col(Notification.dedup_key) == dedup_key)
         if ctx.session.scalar(written) is not None:
             continue
         subject, body = words(recipient)
         notification = Notification(
-            kind=kind,
-            dedup_key=dedup_key,
-            person_id=person_id,
-            message_id=message_id,
-            mandate_id=mandate_id,
-            recipient_kind=recipient.kind,
-            recipient_id=recipient.id,
-            email=recipient.email,
-            subject=subject[:300],
-            body=body,
-            status=NotificationStatus.PENDING,
-            available_at=ctx.now,
-            created_at=ctx.now,
+            **notice_values(
+                kind=kind,
+                dedup_key=dedup_key,
+                person_id=person_id,
+                recipient_kind=recipient.kind,
+                recipient_id=recipient.id,
+                email=recipient.email,
+                words=(subject, body),
+                now=ctx.now,
+                message_id=message_id,
+                mandate_id=mandate_id,
+            )
         )
         ctx.session.add(notification)
         notifications.append(notification)
     return notifications
+
+
+def dedup_key_of(key: str, recipient_kind: RecipientKind, recipient_id: UUID) -> str:
+    """The occasion ``key`` and the recipient: writing the same occasion again adds nothing."""
+    return f"{key}:{recipient_kind}:{recipient_id}"[:200]
+
+
+def notice_values(
+    *,
+    kind: NotificationKind,
+    dedup_key: str,
+    person_id: UUID,
+    recipient_kind: RecipientKind,
+    recipient_id: UUID,
+    email: str,
+    words: tuple[str, str],
+    now: datetime,
+    message_id: UUID | None = None,
+    mandate_id: UUID | None = None,
+) -> dict[str, Any]:
+    """The column values of one pending notification, sendable at once; the ORM path and the
+    async delivery (``messages/deliver_pg.py``) both write these."""
+    subject, body = words
+    return {
+        "kind": kind,
+        "dedup_key": dedup_key,
+        "person_id": person_id,
+        "message_id": message_id,
+        "mandate_id": mandate_id,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "email": email,
+        "subject": subject[:300],
+        "body": body,
+        "status": NotificationStatus.PENDING,
+        "available_at": now,
+        "created_at": now,
+    }
 
 
 def _initials(person: Person) -> str:
