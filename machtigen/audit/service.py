@@ -10,7 +10,7 @@ database: a raw-SQL INSERT on a hot path inserts exactly these values.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from sqlalchemy import insert
@@ -48,6 +48,33 @@ def record(
     # One Core INSERT now, not an object for the unit of work nor an ORM bulk insert: the
     # cheapest on the hot path; the session's pending rows (the act) are flushed first.
     ctx.session.execute(_INSERT_EVENT, values)
+
+
+class Audited(Protocol):
+    """A stored record that audit events are about: a person's own record with its own id.
+
+    ``audit_type`` is the ``object_type`` the audit log and the trail name it by.
+    """
+
+    audit_type: ClassVar[str]
+
+    @property
+    def id(self) -> object: ...
+
+    @property
+    def person_id(self) -> UUID: ...
+
+
+def record_about(ctx: Ctx, action: str, about: Audited, **detail: Any) -> None:
+    """``record`` an act on ``about``: its person is the subject, its type and id the object."""
+    record(
+        ctx,
+        action,
+        subject_person_id=about.person_id,
+        object_type=about.audit_type,
+        object_id=about.id,
+        **detail,
+    )
 
 
 def event_values(
