@@ -1,6 +1,8 @@
 """The account's life: casco → activated → deactivated (and back), its settings and folders."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -99,15 +101,13 @@ def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
 
 def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
     account = _managed(ctx, person_id, "manage_settings")
-    normalized = None if email is None else normalized_email(email)
-    account.email = normalized
-    account.email_confirmed_at = ctx.now if normalized else None
+    has_email = put_email(account, email, ctx.now)
     record(
         ctx,
         "account.email_changed",
         subject_person_id=person_id,
         object_type="account",
-        has_email=normalized is not None,
+        has_email=has_email,
     )
     return account
 
@@ -115,9 +115,7 @@ def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
 def confirm_email_current(ctx: Ctx, person_id: UUID) -> Account:
     """The six-monthly "is this address still yours?" answered yes (rule 6)."""
     account = _managed(ctx, person_id, "manage_settings")
-    if account.email is None:
-        raise InvalidEmail("there is no address to confirm")
-    account.email_confirmed_at = ctx.now
+    confirm_email(account, ctx.now)
     record(ctx, "account.email_confirmed", subject_person_id=person_id, object_type="account")
     return account
 
@@ -208,3 +206,26 @@ def normalized_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidEmail(str(error)) from error
+
+
+class EmailHolder(Protocol):
+    """A record with its own notification address: a person's account, an employee."""
+
+    email: str | None
+    email_confirmed_at: datetime | None
+
+
+def put_email(holder: EmailHolder, email: str | None, now: datetime) -> bool:
+    """Set (validated, normalised, confirmed as of ``now``) or remove the holder's address;
+    whether there is one now."""
+    normalized = None if email is None else normalized_email(email)
+    holder.email = normalized
+    holder.email_confirmed_at = now if normalized else None
+    return normalized is not None
+
+
+def confirm_email(holder: EmailHolder, now: datetime) -> None:
+    """The six-monthly "is this address still yours?" answered yes."""
+    if holder.email is None:
+        raise InvalidEmail("there is no address to confirm")
+    holder.email_confirmed_at = now
