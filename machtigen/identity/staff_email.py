@@ -24,11 +24,7 @@ def own_staff(ctx: Ctx) -> OfficeStaff | None:
 
 
 def get_staff(ctx: Ctx, staff_id: UUID, action: str = "see") -> OfficeStaff:
-    staff = ctx.session.get(OfficeStaff, staff_id)
-    if staff is None:
-        raise StaffNotFound()
-    ctx.authorize(action, staff)
-    return staff
+    return ctx.load(OfficeStaff, staff_id, action, StaffNotFound)
 
 
 def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
