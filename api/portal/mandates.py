@@ -127,20 +127,17 @@ def _services_of(page: PortalPage) -> ServicesOf:
 
 
 def _read_form(
-    party: str,
-    bsn: str,
-    birth_date: str,
-    kvk: str,
-    scope: list[str] | None,
-    personal_data: str,
-    valid_from: str,
-    valid_until: str,
+    bsn: ShortText = "",
+    birth_date: ShortText = "",
+    scope: Scope = None,
+    personal_data: Checkbox = "",
+    valid_from: ShortText = "",
+    valid_until: ShortText = "",
 ) -> MandateForm:
+    """The fields the grant and the request form share; a person on the other side."""
     return MandateForm(
-        party=party,
         bsn=bsn.strip(),
         birth_date=birth_date.strip(),
-        kvk=kvk.strip(),
         scope=scope or [],
         personal_data=personal_data == "yes",
         valid_from=valid_from.strip(),
@@ -148,20 +145,15 @@ def _read_form(
     )
 
 
+MandateFields = Annotated[MandateForm, Depends(_read_form)]
+
+
 @router.post("/mandates/new", dependencies=[CsrfForm])
 def grant(
-    page: GrantingPage,
-    party: Party = "person",
-    bsn: ShortText = "",
-    birth_date: ShortText = "",
-    kvk: ShortText = "",
-    scope: Scope = None,
-    personal_data: Checkbox = "",
-    valid_from: ShortText = "",
-    valid_until: ShortText = "",
+    page: GrantingPage, form: MandateFields, party: Party = "person", kvk: ShortText = ""
 ) -> Response:
     """The login level is the domain's to check (``grant_mandate``, ``find_party``)."""
-    form = _read_form(party, bsn, birth_date, kvk, scope, personal_data, valid_from, valid_until)
+    form.party, form.kvk = party, kvk.strip()
 
     def grant_it(services_of: ServicesOf) -> None:
         representative = (
@@ -178,17 +170,7 @@ def grant(
 
 
 @router.post("/representing/request", dependencies=[CsrfForm])
-def request(
-    page: OwnPage,
-    bsn: ShortText = "",
-    birth_date: ShortText = "",
-    scope: Scope = None,
-    personal_data: Checkbox = "",
-    valid_from: ShortText = "",
-    valid_until: ShortText = "",
-) -> Response:
-    form = _read_form("person", bsn, birth_date, "", scope, personal_data, valid_from, valid_until)
-
+def request(page: OwnPage, form: MandateFields) -> Response:
     def request_it(services_of: ServicesOf) -> None:
         represented = mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
         assert represented.person_id is not None
