@@ -8,6 +8,7 @@ from machtigen.authz.engine import get_authorizer
 from machtigen.clock import SystemClock
 from machtigen.config import Settings, get_settings
 from machtigen.db import make_engine, session_factory, transaction
+from machtigen.jobs import JOB_NAMES
 from machtigen.migrate import upgrade
 
 
@@ -151,17 +152,7 @@ def dev_login(means: str, url: str | None, loa: str, **values: str | None) -> No
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(
-        [
-            "expire_mandates",
-            "start_measures",
-            "untick_transitions",
-            "reminders",
-            "escalate_unvisited",
-            "write_letters",
-            "audit_seal",
-        ]
-    ),
+    type=click.Choice(JOB_NAMES),
     help="Run only these jobs (repeatable); default all.",
 )
 def jobs(only: tuple[str, ...]) -> None:
@@ -170,7 +161,7 @@ def jobs(only: tuple[str, ...]) -> None:
     SIGTERM: the batch in hand commits, the job's lease is released, the rest is skipped.
     """
     from machtigen.audit.seal import sealer_for
-    from machtigen.jobs import JOB_NAMES, Jobs, JobsConfig
+    from machtigen.jobs import Jobs, JobsConfig
     from machtigen.keys import AUDIT_CHECKPOINT, AUDIT_MAC
     from machtigen.shutdown import Shutdown
 

@@ -14,6 +14,7 @@ from machtigen.clock import Clock
 from machtigen.errors import Forbidden, NotFound
 
 Refusal = TypeVar("Refusal", bound=Exception)
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class Ctx:
             outcome = "not_found" if isinstance(denied, NotFound) else "forbidden"
             record_denial(self._asked(), action, resource, outcome)
             raise
+
+    def load(self, model: type[Row], key: object, action: str, missing: type[Exception]) -> Row:
+        """The ``model`` row with this key, once the policy lets the actor ``action`` on it
+        (``authorize``); ``missing()`` raised when there is none."""
+        found = self.session.get(model, key)
+        if found is None:
+            raise missing()
+        self.authorize(action, found)
+        return found
 
     def deny(self, action: str, resource: object, error: Refusal) -> Refusal:
         """Audit a refusal decided outside ``authorize`` (a policy asked with ``is_allowed``,

@@ -27,7 +27,7 @@ from sqlmodel import col
 from machtigen import logs
 from machtigen.accounts.models import Account, AccountState
 from machtigen.audit.seal import Sealer
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.authz.actors import SystemActor
 from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
@@ -256,12 +256,10 @@ class Jobs:
         ), now
 
     def _note_untick(self, ctx: Ctx, consent: Consent) -> int:
-        record(
+        record_about(
             ctx,
             "consent.untick_effective",
-            subject_person_id=consent.person_id,
-            object_type="consent",
-            object_id=consent.id,
+            consent,
             afnemer_id=consent.afnemer_id,
             effective_at=consent.effective_at.isoformat(),
         )

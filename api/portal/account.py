@@ -1,24 +1,19 @@
 """Activation (only by the one explicit button), deactivation, and the settings page."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.auth.devices import devices
-from api.portal.forms import Back, Checkbox, Ids, OptionalIds, Switch
+from api.portal.forms import Back, Checkbox, EmailAnswer, Ids, OptionalIds, Switch
 from api.portal.page import AccountPage, PortalPage
 from api.web import CsrfForm
 from machtigen.accounts import service as accounts
-from machtigen.accounts.errors import InvalidEmail
 from machtigen.accounts.models import Account
 from machtigen.afnemers.models import Afnemer
 from machtigen.consents import service as consents
-from machtigen.inputs import SafeText
 from machtigen.notifications.prompts import portal_prompts
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-Email = Annotated[SafeText, Form(max_length=400)]
 
 
 def _subject(page: PortalPage) -> Account:
@@ -118,21 +113,12 @@ def paper_switch(page: AccountPage, paper_only: Switch) -> Response:
 
 
 @router.post("/settings/email", dependencies=[CsrfForm])
-def save_email(
-    page: AccountPage,
-    email: Email = "",
-    remove: Checkbox = "",
-    back: Back = "",
-) -> Response:
-    if remove == "yes":
-        accounts.set_email(page.ctx, page.subject, None)
+def save_email(page: AccountPage, form: EmailAnswer, back: Back = "") -> Response:
+    errors = form.saved(page.t, lambda email: accounts.set_email(page.ctx, page.subject, email))
+    if errors:
+        return settings_view(page, errors=errors, email=form.email)
+    if form.remove:
         return page.redirect("/portal/settings", "email_removed")
-    if not email.strip():
-        return settings_view(page, errors={"email": page.t["error_email_missing"]}, email=email)
-    try:
-        accounts.set_email(page.ctx, page.subject, email)
-    except InvalidEmail:
-        return settings_view(page, errors={"email": page.t["error_email_invalid"]}, email=email)
     return page.redirect("/portal" if back == "home" else "/portal/settings", "email_saved")
 
 

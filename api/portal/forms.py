@@ -19,6 +19,7 @@ from fastapi.dependencies.models import Dependant
 from pydantic import Field
 
 from api.formatting import AMSTERDAM
+from machtigen.accounts.errors import InvalidEmail
 from machtigen.errors import NotFound
 from machtigen.inputs import PageNumber, SafeText, check
 from machtigen.mandates.errors import MandateNotFound
@@ -39,6 +40,40 @@ Back = Annotated[Literal["", "home", "settings", "mandates", "representing"], Fo
 Search = Annotated[SafeText, Query(max_length=100)]
 PageQuery = Annotated[PageNumber, Query()]
 IdQuery = Annotated[SafeText, Query(max_length=64)]
+
+
+EmailText = Annotated[SafeText, Form(max_length=400)]
+
+
+@dataclass(frozen=True)
+class EmailForm:
+    """The address form of a person's settings and of an employee's own page: an address to
+    save, or "remove" ticked."""
+
+    email: str
+    remove: bool
+
+    def saved(
+        self, t: dict[str, str], save: Callable[[str | None], object]
+    ) -> dict[str, str] | None:
+        """``save`` the address (None when removed); the errors to show the form with, if any."""
+        if self.remove:
+            save(None)
+            return None
+        if not self.email.strip():
+            return {"email": t["error_email_missing"]}
+        try:
+            save(self.email)
+        except InvalidEmail:
+            return {"email": t["error_email_invalid"]}
+        return None
+
+
+def _email_form(email: EmailText = "", remove: Checkbox = "") -> EmailForm:
+    return EmailForm(email=email, remove=remove == "yes")
+
+
+EmailAnswer = Annotated[EmailForm, Depends(_email_form)]
 
 
 class UnusableFields(Exception):

@@ -5,6 +5,7 @@ approves requests; the representative, a person or an office's staff, requests a
 Either side revokes. The policy decides every step; these routers only read forms.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
@@ -32,7 +33,7 @@ from machtigen.errors import MachtigenError
 from machtigen.identity.loa import StepUpRequired
 from machtigen.mandates import service as mandates
 from machtigen.mandates.errors import MandateNotFound
-from machtigen.mandates.service import MandatePhase, MandateRequest
+from machtigen.mandates.service import MandatePhase, MandateRequest, Representative
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 Party = Annotated[Literal["person", "office"], Form()]
@@ -117,26 +118,26 @@ def _form(page: PortalPage, mode: str, form: MandateForm, status_code: int = 200
     )
 
 
-def _services_of(page: PortalPage) -> dict[UUID, list[UUID]]:
+ServicesOf = dict[UUID, list[UUID]]
+
+
+def _services_of(page: PortalPage) -> ServicesOf:
     """Each afnemer's services, for "alle diensten van deze organisatie"."""
     return {afnemer.id: [s.id for s in services] for afnemer, services in catalogue(page.ctx)}
 
 
 def _read_form(
-    party: str,
-    bsn: str,
-    birth_date: str,
-    kvk: str,
-    scope: list[str] | None,
-    personal_data: str,
-    valid_from: str,
-    valid_until: str,
+    bsn: ShortText = "",
+    birth_date: ShortText = "",
+    scope: Scope = None,
+    personal_data: Checkbox = "",
+    valid_from: ShortText = "",
+    valid_until: ShortText = "",
 ) -> MandateForm:
+    """The fields the grant and the request form share; a person on the other side."""
     return MandateForm(
-        party=party,
         bsn=bsn.strip(),
         birth_date=birth_date.strip(),
-        kvk=kvk.strip(),
         scope=scope or [],
         personal_data=personal_data == "yes",
         valid_from=valid_from.strip(),
@@ -144,87 +145,84 @@ def _read_form(
     )
 
 
+MandateFields = Annotated[MandateForm, Depends(_read_form)]
+
+
 @router.post("/mandates/new", dependencies=[CsrfForm])
 def grant(
-    page: GrantingPage,
-    party: Party = "person",
-    bsn: ShortText = "",
-    birth_date: ShortText = "",
-    kvk: ShortText = "",
-    scope: Scope = None,
-    personal_data: Checkbox = "",
-    valid_from: ShortText = "",
-    valid_until: ShortText = "",
+    page: GrantingPage, form: MandateFields, party: Party = "person", kvk: ShortText = ""
 ) -> Response:
     """The login level is the domain's to check (``grant_mandate``, ``find_party``)."""
-    form = _read_form(party, bsn, birth_date, kvk, scope, personal_data, valid_from, valid_until)
-    services_of = _services_of(page)
-    form.check(page.t, page.ctx.now, offices_allowed=True, services_of=services_of)
-    if form.errors:
-        return _form(page, "grant", form, 422)
-    try:
+    form.party, form.kvk = party, kvk.strip()
+
+    def grant_it(services_of: ServicesOf) -> None:
         representative = (
             mandates.office_by_kvk(page.ctx, form.kvk)
             if form.party == "office"
             else mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
         )
-        validity = form.validity(page.ctx.now)
-        assert validity is not None
+        asked = _mandate_request(page, form, services_of, page.subject, representative)
         with page.ctx.session.begin_nested():
-            mandates.grant(
-                page.ctx,
-                MandateRequest(
-                    represented_person_id=page.subject,
-                    representative=representative,
-                    scope=form.scope_items(services_of),
-                    valid_from=validity[0],
-                    valid_until=validity[1],
-                ),
-            )
-    except StepUpRequired:
-        raise  # the step-up page, as for any page, not a message next to a field
-    except MachtigenError as refused:
-        form.errors[_field_of(refused, form)] = explain(refused, page.lang)
-        return _form(page, "grant", form, 422)
-    return page.redirect("/portal/mandates", "granted")
+            mandates.grant(page.ctx, asked)
+
+    done = _submit(page, "grant", form, offices_allowed=True, act=grant_it)
+    return done or page.redirect("/portal/mandates", "granted")
 
 
 @router.post("/representing/request", dependencies=[CsrfForm])
-def request(
-    page: OwnPage,
-    bsn: ShortText = "",
-    birth_date: ShortText = "",
-    scope: Scope = None,
-    personal_data: Checkbox = "",
-    valid_from: ShortText = "",
-    valid_until: ShortText = "",
-) -> Response:
-    form = _read_form("person", bsn, birth_date, "", scope, personal_data, valid_from, valid_until)
-    services_of = _services_of(page)
-    form.check(page.t, page.ctx.now, offices_allowed=False, services_of=services_of)
-    if form.errors:
-        return _form(page, "request", form, 422)
-    try:
+def request(page: OwnPage, form: MandateFields) -> Response:
+    def request_it(services_of: ServicesOf) -> None:
         represented = mandates.person_by_bsn_and_birth(page.ctx, form.bsn, _birth(form))
-        validity = form.validity(page.ctx.now)
-        assert validity is not None and represented.person_id is not None
+        assert represented.person_id is not None
+        representative = mandates.representative_of_actor(page.ctx)
+        asked = _mandate_request(page, form, services_of, represented.person_id, representative)
         with page.ctx.session.begin_nested():
-            mandates.request_mandate(
-                page.ctx,
-                MandateRequest(
-                    represented_person_id=represented.person_id,
-                    representative=mandates.representative_of_actor(page.ctx),
-                    scope=form.scope_items(services_of),
-                    valid_from=validity[0],
-                    valid_until=validity[1],
-                ),
-            )
+            mandates.request_mandate(page.ctx, asked)
+
+    done = _submit(page, "request", form, offices_allowed=False, act=request_it)
+    return done or page.redirect("/portal/representing", "requested")
+
+
+def _submit(
+    page: PortalPage,
+    mode: str,
+    form: MandateForm,
+    *,
+    offices_allowed: bool,
+    act: Callable[[ServicesOf], None],
+) -> Response | None:
+    """The form checked, then ``act`` on it: the form again with the errors next to their
+    fields (422), or None when it was done."""
+    services_of = _services_of(page)
+    form.check(page.t, page.ctx.now, offices_allowed=offices_allowed, services_of=services_of)
+    if form.errors:
+        return _form(page, mode, form, 422)
+    try:
+        act(services_of)
     except StepUpRequired:
         raise  # the step-up page, as for any page, not a message next to a field
     except MachtigenError as refused:
         form.errors[_field_of(refused, form)] = explain(refused, page.lang)
-        return _form(page, "request", form, 422)
-    return page.redirect("/portal/representing", "requested")
+        return _form(page, mode, form, 422)
+    return None
+
+
+def _mandate_request(
+    page: PortalPage,
+    form: MandateForm,
+    services_of: ServicesOf,
+    represented_person_id: UUID,
+    representative: Representative,
+) -> MandateRequest:
+    validity = form.validity(page.ctx.now)
+    assert validity is not None
+    return MandateRequest(
+        represented_person_id=represented_person_id,
+        representative=representative,
+        scope=form.scope_items(services_of),
+        valid_from=validity[0],
+        valid_until=validity[1],
+    )
 
 
 def _birth(form: MandateForm) -> date:

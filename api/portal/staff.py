@@ -9,18 +9,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from api.portal.forms import Checkbox
+from api.portal.forms import EmailAnswer
 from api.portal.page import PageDep, PortalPage
 from api.web import CsrfForm
-from machtigen.accounts.errors import InvalidEmail
 from machtigen.identity.models import Office, OfficeStaff
 from machtigen.identity.staff_email import confirm_staff_email, own_staff, set_staff_email
-from machtigen.inputs import SafeText
 from machtigen.notifications.prompts import staff_prompts
 
 router = APIRouter(prefix="/portal/staff", include_in_schema=False)
 Back = Annotated[Literal["", "home"], Form()]
-EmailField = Annotated[SafeText, Form(max_length=400)]
 
 
 def _own_staff(page: PortalPage) -> OfficeStaff | None:
@@ -51,28 +48,23 @@ def staff_email_page(page: PageDep) -> Response:
 
 
 @router.post("/email", dependencies=[CsrfForm])
-def save_staff_email(
-    page: PageDep,
-    email: EmailField = "",
-    remove: Checkbox = "",
-    back: Back = "",
-) -> Response:
+def save_staff_email(page: PageDep, form: EmailAnswer, back: Back = "") -> Response:
     """The login level is the service's to check (``manage_account``)."""
     staff = _own_staff(page)
     if staff is None:
         return page.redirect("/portal")
-    if remove == "yes":
-        set_staff_email(page.ctx, staff.id, None)
-        return page.redirect("/portal/staff/email", "email_removed")
-    if not email.strip():
-        errors = {"email": page.t["error_email_missing"]}
-        return staff_email_view(page, staff, errors=errors, email=email)
-    try:
+
+    staff_id = staff.id
+
+    def save(email: str | None) -> None:
         with page.ctx.session.begin_nested():
-            set_staff_email(page.ctx, staff.id, email)
-    except InvalidEmail:
-        errors = {"email": page.t["error_email_invalid"]}
-        return staff_email_view(page, staff, errors=errors, email=email)
+            set_staff_email(page.ctx, staff_id, email)
+
+    errors = form.saved(page.t, save)
+    if errors:
+        return staff_email_view(page, staff, errors=errors, email=form.email)
+    if form.remove:
+        return page.redirect("/portal/staff/email", "email_removed")
     return page.redirect(_back(back), "email_saved")
 
 

@@ -1,6 +1,8 @@
 """The account's life: casco → activated → deactivated (and back), its settings and folders."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -27,11 +29,7 @@ from machtigen.identity.models import Person
 
 
 def get_account(ctx: Ctx, person_id: UUID, action: str = "read") -> Account:
-    account = ctx.session.get(Account, person_id)
-    if account is None:
-        raise AccountNotFound()
-    ctx.authorize(action, account)
-    return account
+    return ctx.load(Account, person_id, action, AccountNotFound)
 
 
 def _managed(ctx: Ctx, person_id: UUID, action: str) -> Account:
@@ -40,6 +38,11 @@ def _managed(ctx: Ctx, person_id: UUID, action: str) -> Account:
     account = get_account(ctx, person_id, action)
     require_loa(ctx, "manage_account")
     return account
+
+
+def _audit(ctx: Ctx, action: str, person_id: UUID, **detail: object) -> None:
+    """An audit event about the person's account (which has no id of its own)."""
+    record(ctx, action, subject_person_id=person_id, object_type="account", **detail)
 
 
 def record_visit(ctx: Ctx, person_id: UUID) -> Account:
@@ -59,13 +62,7 @@ def activate(ctx: Ctx, person_id: UUID, *, explanation_confirmed: bool) -> Accou
     previous = account.state
     account.state = AccountState.ACTIVATED
     account.activated_at = ctx.now
-    record(
-        ctx,
-        "account.activated",
-        subject_person_id=person_id,
-        object_type="account",
-        previous=previous,
-    )
+    _audit(ctx, "account.activated", person_id, previous=previous)
     return account
 
 
@@ -78,7 +75,7 @@ def deactivate(ctx: Ctx, person_id: UUID) -> Account:
         )
     account.state = AccountState.DEACTIVATED
     account.deactivated_at = ctx.now
-    record(ctx, "account.deactivated", subject_person_id=person_id, object_type="account")
+    _audit(ctx, "account.deactivated", person_id)
     return account
 
 
@@ -87,51 +84,29 @@ def set_paper_only(ctx: Ctx, person_id: UUID, paper_only: bool) -> Account:
     account = _managed(ctx, person_id, "manage_settings")
     if account.paper_only != paper_only:
         account.paper_only = paper_only
-        record(
-            ctx,
-            "account.paper_switch",
-            subject_person_id=person_id,
-            object_type="account",
-            on=paper_only,
-        )
+        _audit(ctx, "account.paper_switch", person_id, on=paper_only)
     return account
 
 
 def set_email(ctx: Ctx, person_id: UUID, email: str | None) -> Account:
     account = _managed(ctx, person_id, "manage_settings")
-    normalized = None if email is None else normalized_email(email)
-    account.email = normalized
-    account.email_confirmed_at = ctx.now if normalized else None
-    record(
-        ctx,
-        "account.email_changed",
-        subject_person_id=person_id,
-        object_type="account",
-        has_email=normalized is not None,
-    )
+    has_email = put_email(account, email, ctx.now)
+    _audit(ctx, "account.email_changed", person_id, has_email=has_email)
     return account
 
 
 def confirm_email_current(ctx: Ctx, person_id: UUID) -> Account:
     """The six-monthly "is this address still yours?" answered yes (rule 6)."""
     account = _managed(ctx, person_id, "manage_settings")
-    if account.email is None:
-        raise InvalidEmail("there is no address to confirm")
-    account.email_confirmed_at = ctx.now
-    record(ctx, "account.email_confirmed", subject_person_id=person_id, object_type="account")
+    confirm_email(account, ctx.now)
+    _audit(ctx, "account.email_confirmed", person_id)
     return account
 
 
 def set_repeat_reminders(ctx: Ctx, person_id: UUID, enabled: bool) -> Account:
     account = _managed(ctx, person_id, "manage_settings")
     account.repeat_reminders = enabled
-    record(
-        ctx,
-        "account.reminders_changed",
-        subject_person_id=person_id,
-        object_type="account",
-        on=enabled,
-    )
+    _audit(ctx, "account.reminders_changed", person_id, on=enabled)
     return account
 
 
@@ -167,7 +142,7 @@ def afnemers_to_ask_about(ctx: Ctx, person_id: UUID) -> Sequence[Afnemer]:
 def mark_afnemers_reviewed(ctx: Ctx, person_id: UUID) -> Account:
     account = _managed(ctx, person_id, "manage_settings")
     account.afnemers_reviewed_at = ctx.now
-    record(ctx, "account.afnemers_reviewed", subject_person_id=person_id, object_type="account")
+    _audit(ctx, "account.afnemers_reviewed", person_id)
     return account
 
 
@@ -208,3 +183,26 @@ def normalized_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidEmail(str(error)) from error
+
+
+class EmailHolder(Protocol):
+    """A record with its own notification address: a person's account, an employee."""
+
+    email: str | None
+    email_confirmed_at: datetime | None
+
+
+def put_email(holder: EmailHolder, email: str | None, now: datetime) -> bool:
+    """Set (validated, normalised, confirmed as of ``now``) or remove the holder's address;
+    whether there is one now."""
+    normalized = None if email is None else normalized_email(email)
+    holder.email = normalized
+    holder.email_confirmed_at = now if normalized else None
+    return normalized is not None
+
+
+def confirm_email(holder: EmailHolder, now: datetime) -> None:
+    """The six-monthly "is this address still yours?" answered yes."""
+    if holder.email is None:
+        raise InvalidEmail("there is no address to confirm")
+    holder.email_confirmed_at = now

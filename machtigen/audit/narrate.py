@@ -376,6 +376,11 @@ def _simple(verb: str, rest: str) -> Phrase:
     return lambda w: w.did(verb, w.say(rest))
 
 
+def _to_subject(who: str, verb: str, rest: str) -> Phrase:
+    """Something that happened without the subject acting: ``who`` did ``verb`` to them."""
+    return lambda w: w.happened(w.say(who), verb, w.say(rest, subject=w.subject))
+
+
 def _switched(w: Words, on: str, off: str) -> Clause:
     return w.did("trail_switched_verb", w.say(on if w.on() else off))
 
@@ -396,10 +401,10 @@ PHRASES: dict[str, Phrase] = {
     "token.issued": lambda w: w.said(
         "trail_token_verb", w.say("trail_token_rest", for_subject=w.for_subject)
     ),
-    "eidas.registered": lambda w: w.happened(
-        w.say("trail_eidas_registered_subject"),
+    "eidas.registered": _to_subject(
+        "trail_eidas_registered_subject",
         "trail_eidas_registered_verb",
-        w.say("trail_eidas_registered_rest", subject=w.subject),
+        "trail_eidas_registered_rest",
     ),
     "eidas.linked": lambda w: w.said(
         "trail_eidas_linked_verb", w.say("trail_eidas_linked_rest", account=w.account)
@@ -447,10 +452,8 @@ PHRASES: dict[str, Phrase] = {
     "message.unarchived": lambda w: w.did(
         "trail_unarchived_verb", w.say("trail_unarchived_rest", message=w.message)
     ),
-    "message.reminder": lambda w: w.happened(
-        w.say("trail_reminder_subject"),
-        "trail_reminder_verb",
-        w.say("trail_reminder_rest", subject=w.subject),
+    "message.reminder": _to_subject(
+        "trail_reminder_subject", "trail_reminder_verb", "trail_reminder_rest"
     ),
     "message.not_reached": lambda w: w.happened(
         w.afnemer, "trail_not_reached_verb", w.say("trail_not_reached_rest", subject=w.subject)
@@ -459,10 +462,8 @@ PHRASES: dict[str, Phrase] = {
         "trail_read_state_disclosed_verb",
         w.say("trail_read_state_disclosed_rest", subject=w.subject),
     ),
-    "letter.created": lambda w: w.happened(
-        w.say("trail_letter_created_subject"),
-        "trail_letter_created_verb",
-        w.say("trail_letter_created_rest", subject=w.subject),
+    "letter.created": _to_subject(
+        "trail_letter_created_subject", "trail_letter_created_verb", "trail_letter_created_rest"
     ),
     "letter.written": lambda w: w.happened(
         w.say("trail_letter_written_subject", subject=w.subject),

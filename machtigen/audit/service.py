@@ -5,12 +5,12 @@ INSERT. It never reads another event and locks nothing; it adds one HMAC over th
 own values (``machtigen.audit.mac``, a few microseconds); the sealer
 (``machtigen.audit.seal``) chains and signs committed events afterwards.
 
-``event_values`` gives the columns of one event, MAC included, without touching the
+``act_values`` gives the columns of one event, MAC included, without touching the
 database: a raw-SQL INSERT on a hot path inserts exactly these values.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from sqlalchemy import insert
@@ -37,8 +37,10 @@ def record(
     **detail: Any,
 ) -> None:
     """Add an audit event to the current transaction: it commits or rolls back with the act."""
-    values = event_values(
-        ctx,
+    values = act_values(
+        ctx.actor,
+        ctx.origin,
+        ctx.clock.now(),
         action,
         subject_person_id=subject_person_id,
         object_type=object_type,
@@ -50,25 +52,29 @@ def record(
     ctx.session.execute(_INSERT_EVENT, values)
 
 
-def event_values(
-    ctx: Ctx,
-    action: str,
-    *,
-    subject_person_id: UUID | None,
-    object_type: str | None = None,
-    object_id: object = None,
-    **detail: Any,
-) -> dict[str, Any]:
-    """The column values of one audit event (``seq`` aside), ``event_id``, ``mac_key_id`` and
-    ``mac`` included: what ``record`` inserts, for a caller that writes its own INSERT."""
-    return act_values(
-        ctx.actor,
-        ctx.origin,
-        ctx.clock.now(),
+class Audited(Protocol):
+    """A stored record that audit events are about: a person's own record with its own id.
+
+    ``audit_type`` is the ``object_type`` the audit log and the trail name it by.
+    """
+
+    audit_type: ClassVar[str]
+
+    @property
+    def id(self) -> object: ...
+
+    @property
+    def person_id(self) -> UUID: ...
+
+
+def record_about(ctx: Ctx, action: str, about: Audited, **detail: Any) -> None:
+    """``record`` an act on ``about``: its person is the subject, its type and id the object."""
+    record(
+        ctx,
         action,
-        subject_person_id=subject_person_id,
-        object_type=object_type,
-        object_id=object_id,
+        subject_person_id=about.person_id,
+        object_type=about.audit_type,
+        object_id=about.id,
         **detail,
     )
 
@@ -84,7 +90,9 @@ def act_values(
     object_id: object = None,
     **detail: Any,
 ) -> dict[str, Any]:
-    """``event_values`` for a path without a ``Ctx`` (no ORM session: an async handler)."""
+    """The column values of one audit event (``seq`` aside), ``event_id``, ``mac_key_id`` and
+    ``mac`` included: what ``record`` inserts, for a caller that writes its own INSERT (an
+    async handler without a ``Ctx``)."""
     if isinstance(actor, StaffActor):
         detail["office_id"] = actor.office_id
     user_agent = origin.user_agent

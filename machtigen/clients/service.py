@@ -76,6 +76,19 @@ class IssuedToken:
     client: ClientIdentity
 
 
+def _audit(ctx: Ctx, action: str, client: ApiClient, **detail: object) -> None:
+    """An audit event about an API client, named by its id and its client id."""
+    record(
+        ctx,
+        action,
+        subject_person_id=None,
+        object_type="api_client",
+        object_id=client.id,
+        client_id=client.client_id,
+        **detail,
+    )
+
+
 def register_client(
     ctx: Ctx,
     *,
@@ -105,13 +118,10 @@ def register_client(
     )
     ctx.session.add(client)
     ctx.session.flush()
-    record(
+    _audit(
         ctx,
         "client.registered",
-        subject_person_id=None,
-        object_type="api_client",
-        object_id=client.id,
-        client_id=client_id,
+        client,
         kind=kind,
         kids=[key.get("kid") for key in jwks.get("keys", [])],
     )
@@ -170,15 +180,7 @@ def issue_access_token(
     identity = _identity(session, client)
     ctx = Ctx(session=session, actor=identity.actor(now), clock=clock, authz=authz, origin=origin)
     token = _sign_access_token(identity, config, now)
-    record(
-        ctx,
-        "client.token_issued",
-        subject_person_id=None,
-        object_type="api_client",
-        object_id=client.id,
-        client_id=client.client_id,
-        expires_in=config.lifetime_seconds,
-    )
+    _audit(ctx, "client.token_issued", client, expires_in=config.lifetime_seconds)
     return IssuedToken(token, config.lifetime_seconds, identity)
 
 
@@ -239,16 +241,7 @@ def set_share_weight(ctx: Ctx, *, client_id: str, weight: int) -> ApiClient:
     previous = client.share_weight
     client.share_weight = weight
     ctx.session.flush()
-    record(
-        ctx,
-        "client.share_weight_set",
-        subject_person_id=None,
-        object_type="api_client",
-        object_id=client.id,
-        client_id=client.client_id,
-        previous=previous,
-        weight=weight,
-    )
+    _audit(ctx, "client.share_weight_set", client, previous=previous, weight=weight)
     return client
 
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
 from sqlalchemy import UniqueConstraint
@@ -18,6 +19,7 @@ class Consent(SQLModel, table=True):
     """
 
     __table_args__ = (UniqueConstraint("person_id", "afnemer_id"),)
+    audit_type: ClassVar[str] = "consent"
 
     id: UUID = id_field()
     person_id: UUID = foreign_key("person.id")

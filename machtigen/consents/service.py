@@ -13,7 +13,7 @@ from machtigen.accounts.models import Account, AccountState
 from machtigen.accounts.service import afnemers_to_ask_about, get_account, mark_afnemers_reviewed
 from machtigen.afnemers.models import Afnemer, Service
 from machtigen.afnemers.service import can_concern, get_afnemer
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.config import get_settings
 from machtigen.consents.errors import (
     ConsentFormMismatch,
@@ -81,15 +81,7 @@ def _saved(ctx: Ctx, consent: Consent, afnemer: Afnemer, action: str, **detail: 
     """The changed consent stored, and its audit event in the same transaction."""
     ctx.session.add(consent)
     ctx.session.flush()
-    record(
-        ctx,
-        action,
-        subject_person_id=consent.person_id,
-        object_type="consent",
-        object_id=consent.id,
-        afnemer=afnemer.name,
-        **detail,
-    )
+    record_about(ctx, action, consent, afnemer=afnemer.name, **detail)
     return consent
 
 

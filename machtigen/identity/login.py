@@ -27,7 +27,7 @@ from machtigen.identity.brokers import BrokerConfig
 from machtigen.identity.bsn import is_valid_bsn
 from machtigen.identity.formats import is_eidas_identifier, is_kvk_number
 from machtigen.identity.models import EidasIdentity, EidasMatch, Office, OfficeStaff, Person
-from machtigen.identity.service import record_eidas_link, staff_actor
+from machtigen.identity.service import record_eidas, record_eidas_link, staff_actor
 from machtigen.identity.tokens import InvalidToken
 
 DIGID_LOA = ("basis", "midden", "substantieel", "hoog")
@@ -247,12 +247,11 @@ def match_eidas(ctx: Ctx, assertion: EidasAssertion) -> EidasIdentity:
     )
     ctx.session.add(identity)
     ctx.session.flush()
-    record(
+    record_eidas(
         ctx,
         "eidas.registered",
-        subject_person_id=identity.candidate_person_id,
-        object_type="eidas_identity",
-        object_id=identity.id,
+        identity,
+        identity.candidate_person_id,
         match=identity.match,
         candidates=len(candidates),
     )

@@ -117,12 +117,20 @@ def register_eidas_identity(
 
 def record_eidas_link(ctx: Ctx, identity: EidasIdentity, person_id: UUID) -> None:
     """Audit that an eIDAS identity now stands for the person (registered so, or matched)."""
+    record_eidas(ctx, "eidas.linked", identity, person_id)
+
+
+def record_eidas(
+    ctx: Ctx, action: str, identity: EidasIdentity, person_id: UUID | None, **detail: object
+) -> None:
+    """An audit event about an eIDAS identity, concerning the person it is (or may be)."""
     record(
         ctx,
-        "eidas.linked",
+        action,
         subject_person_id=person_id,
         object_type="eidas_identity",
         object_id=identity.id,
+        **detail,
     )
 
 

@@ -8,8 +8,7 @@ Every change is audited. The address itself never enters the audit trail.
 
 from uuid import UUID
 
-from machtigen.accounts.errors import InvalidEmail
-from machtigen.accounts.service import normalized_email
+from machtigen.accounts.service import confirm_email, put_email
 from machtigen.audit.service import record
 from machtigen.context import Ctx
 from machtigen.identity.errors import StaffNotFound
@@ -25,11 +24,7 @@ def own_staff(ctx: Ctx) -> OfficeStaff | None:
 
 
 def get_staff(ctx: Ctx, staff_id: UUID, action: str = "see") -> OfficeStaff:
-    staff = ctx.session.get(OfficeStaff, staff_id)
-    if staff is None:
-        raise StaffNotFound()
-    ctx.authorize(action, staff)
-    return staff
+    return ctx.load(OfficeStaff, staff_id, action, StaffNotFound)
 
 
 def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
@@ -37,16 +32,14 @@ def set_staff_email(ctx: Ctx, staff_id: UUID, email: str | None) -> OfficeStaff:
     login level for managing an account."""
     staff = get_staff(ctx, staff_id, "manage_contact")
     require_loa(ctx, "manage_account")
-    normalized = None if email is None else normalized_email(email)
-    staff.email = normalized
-    staff.email_confirmed_at = ctx.now if normalized else None
+    has_email = put_email(staff, email, ctx.now)
     record(
         ctx,
         "staff.email_changed",
         subject_person_id=None,
         object_type="office_staff",
         object_id=staff.id,
-        has_email=normalized is not None,
+        has_email=has_email,
     )
     return staff
 
@@ -55,9 +48,7 @@ def confirm_staff_email(ctx: Ctx, staff_id: UUID) -> OfficeStaff:
     """The six-monthly "is this address still yours?" answered yes."""
     staff = get_staff(ctx, staff_id, "manage_contact")
     require_loa(ctx, "manage_account")
-    if staff.email is None:
-        raise InvalidEmail("there is no address to confirm")
-    staff.email_confirmed_at = ctx.now
+    confirm_email(staff, ctx.now)
     record(
         ctx,
         "staff.email_confirmed",

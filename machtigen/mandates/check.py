@@ -313,19 +313,13 @@ def _basis_rule(
 
 
 def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
-    if row.basis == "voluntary_mandate":
-        return CheckAnswer(
-            allowed=True,
-            at=at,
-            basis="voluntary_mandate",
-            mandate_id=row.mandate_id,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-        )
+    """The answer for one row of ``_basis_statement``: a mandate's row has no measure and a
+    measure's no mandate (NULL there), so each answer names only its own basis."""
     return CheckAnswer(
         allowed=True,
         at=at,
-        basis="legal_measure",
+        basis=row.basis,
+        mandate_id=row.mandate_id,
         measure_kind=row.measure_kind,
         measure_register_id=row.measure_register_id,
         valid_from=row.valid_from,

@@ -8,9 +8,10 @@ rows that did not lapse. Nothing here decides: it describes what the policy allo
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import col
 
 from machtigen.afnemers.models import Afnemer, Service
@@ -57,14 +58,15 @@ def representation_of(ctx: Ctx, person_id: UUID) -> Representation:
     return Representation(_measures(ctx, person_id), _mandates(ctx, person_id))
 
 
+def _acting_under(ctx: Ctx, model: type[Any], person: Any, person_id: UUID) -> Select[Any]:
+    """The ``model`` rows about the person under which the policy lets the actor act."""
+    return ctx.authz.select(ctx.actor, "act_under", model).where(col(person) == person_id)
+
+
 def _measures(ctx: Ctx, person_id: UUID) -> tuple[MeasureBasis, ...]:
-    statement = (
-        ctx.authz.select(ctx.actor, "act_under", LegalMeasure)
-        .where(col(LegalMeasure.subject_person_id) == person_id)
-        .order_by(col(LegalMeasure.starts_at))
-    )
+    measures = _acting_under(ctx, LegalMeasure, LegalMeasure.subject_person_id, person_id)
     bases = []
-    for measure in ctx.session.scalars(statement):
+    for measure in ctx.session.scalars(measures.order_by(col(LegalMeasure.starts_at))):
         kind = str(measure.kind)
         covered = set(ctx.authz.bindings(ctx.session, "measure_covers", kind))
         bases.append(
@@ -80,13 +82,9 @@ def _measures(ctx: Ctx, person_id: UUID) -> tuple[MeasureBasis, ...]:
 
 
 def _mandates(ctx: Ctx, person_id: UUID) -> tuple[MandateBasis, ...]:
-    statement = (
-        ctx.authz.select(ctx.actor, "act_under", Mandate)
-        .where(col(Mandate.represented_person_id) == person_id)
-        .order_by(col(Mandate.valid_from))
-    )
+    mandates = _acting_under(ctx, Mandate, Mandate.represented_person_id, person_id)
     bases = []
-    for mandate in ctx.session.scalars(statement):
+    for mandate in ctx.session.scalars(mandates.order_by(col(Mandate.valid_from))):
         rows = ctx.session.execute(
             select(col(MandateScope.action), col(Afnemer.name), col(Service.name))
             .select_from(MandateScope)

@@ -464,11 +464,7 @@ def _check_representative_exists(ctx: Ctx, representative: Representative) -> No
 
 
 def _load(ctx: Ctx, mandate_id: UUID, action: str) -> Mandate:
-    mandate = ctx.session.get(Mandate, mandate_id)
-    if mandate is None:
-        raise MandateNotFound()
-    ctx.authorize(action, mandate)
-    return mandate
+    return ctx.load(Mandate, mandate_id, action, MandateNotFound)
 
 
 def _end(mandate: Mandate, status: MandateStatus, at: datetime, reason: str) -> None:

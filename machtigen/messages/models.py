@@ -1,6 +1,7 @@
 """Messages delivered by afnemers, and who has read them."""
 
 from datetime import date, datetime
+from typing import ClassVar
 from uuid import UUID
 
 from sqlalchemy import Index, UniqueConstraint, text
@@ -32,6 +33,7 @@ class Message(SQLModel, table=True):
             sqlite_where=text("archived_at IS NULL"),
         ),
     )
+    audit_type: ClassVar[str] = "message"
 
     id: UUID = id_field()
     person_id: UUID = foreign_key("person.id", index=False)

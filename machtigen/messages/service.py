@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from machtigen.accounts.models import Folder
 from machtigen.afnemers.models import Afnemer, Service
-from machtigen.audit.service import record
+from machtigen.audit.service import record, record_about
 from machtigen.consents.service import decide_delivery
 from machtigen.context import Ctx
 from machtigen.identity.loa import require_loa
@@ -280,14 +280,7 @@ def _open(ctx: Ctx, message_id: UUID) -> tuple[Message, bool]:
                 read_at=ctx.now,
             )
         )
-    record(
-        ctx,
-        "message.opened",
-        subject_person_id=message.person_id,
-        object_type="message",
-        object_id=message.id,
-        first_time=already is None,
-    )
+    record_about(ctx, "message.opened", message, first_time=already is None)
     return message, already is None
 
 
@@ -299,14 +292,7 @@ def file_in_folder(ctx: Ctx, message_id: UUID, folder_id: UUID | None) -> Messag
         if folder is None or folder.person_id != message.person_id:
             raise FolderMismatch()
     message.folder_id = folder_id
-    record(
-        ctx,
-        "message.filed",
-        subject_person_id=message.person_id,
-        object_type="message",
-        object_id=message.id,
-        folder=folder_id,
-    )
+    record_about(ctx, "message.filed", message, folder=folder_id)
     return message
 
 
@@ -314,13 +300,7 @@ def set_archived(ctx: Ctx, message_id: UUID, archived: bool) -> Message:
     require_loa(ctx, "read_mailbox")
     message = _load(ctx, message_id, "manage_folders")
     message.archived_at = ctx.now if archived else None
-    record(
-        ctx,
-        "message.archived" if archived else "message.unarchived",
-        subject_person_id=message.person_id,
-        object_type="message",
-        object_id=message.id,
-    )
+    record_about(ctx, "message.archived" if archived else "message.unarchived", message)
     return message
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlmodel import col
 
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.context import Ctx
 from machtigen.messages.errors import MessageNotFound
 from machtigen.messages.models import Message
@@ -61,14 +61,7 @@ def message_status(ctx: Ctx, message_id: UUID) -> MessageStatus:
     read: bool | None = None
     if ctx.is_allowed("view_read_state", message):
         read = is_read_by_owner(ctx, message)
-        record(
-            ctx,
-            "message.read_state_disclosed",
-            subject_person_id=message.person_id,
-            object_type="message",
-            object_id=message.id,
-            read=read,
-        )
+        record_about(ctx, "message.read_state_disclosed", message, read=read)
     return MessageStatus(
         message_id=message.id,
         channel=str(message.channel),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from machtigen.afnemers.models import Afnemer
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.config import get_settings
 from machtigen.context import Ctx
 from machtigen.messages.models import Message
@@ -41,15 +41,7 @@ def not_reached_event(ctx: Ctx, message: Message, letter: Letter) -> AfnemerEven
         },
     )
     ctx.session.add(event)
-    record(
-        ctx,
-        "message.not_reached",
-        subject_person_id=message.person_id,
-        object_type="message",
-        object_id=message.id,
-        afnemer=afnemer.name,
-        letter=letter.id,
-    )
+    record_about(ctx, "message.not_reached", message, afnemer=afnemer.name, letter=letter.id)
     return event
 
 

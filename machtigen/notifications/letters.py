@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from machtigen.afnemers.models import Afnemer, Service
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.authz.actors import SystemActor
 from machtigen.authz.engine import Authorizer
 from machtigen.clock import Clock
@@ -333,14 +333,7 @@ def write_pending_letters(
                         clock=clock,
                         authz=authz,
                     )
-                    record(
-                        ctx,
-                        "letter.written",
-                        subject_person_id=letter.person_id,
-                        object_type="letter",
-                        object_id=letter.id,
-                        file=name,
-                    )
+                    record_about(ctx, "letter.written", letter, file=name)
                     written += 1
     return written
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, Index, String, Text
@@ -113,6 +113,7 @@ class Letter(SQLModel, table=True):
     """A paper letter to the person's postal address: rule 7's other channel."""
 
     __table_args__ = (Index("ix_letter_status_available", "status", "available_at"),)
+    audit_type: ClassVar[str] = "letter"
 
     id: UUID = id_field()
     person_id: UUID = foreign_key("person.id")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from machtigen.afnemers.models import Afnemer, Service
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.consents.models import Channel
 from machtigen.context import Ctx
 from machtigen.identity.models import Person
@@ -45,14 +45,7 @@ def remind(ctx: Ctx, message: Message) -> list[Notification]:
         return []
     follow_up.reminded_at = ctx.now
     notifications = _notify_of_message(ctx, message, NotificationKind.REMINDER)
-    record(
-        ctx,
-        "message.reminder",
-        subject_person_id=message.person_id,
-        object_type="message",
-        object_id=message.id,
-        recipients=len(notifications),
-    )
+    record_about(ctx, "message.reminder", message, recipients=len(notifications))
     return notifications
 
 

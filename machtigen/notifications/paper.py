@@ -11,7 +11,7 @@ from uuid import UUID
 
 from sqlmodel import col
 
-from machtigen.audit.service import record
+from machtigen.audit.service import record_about
 from machtigen.authz.actors import AfnemerActor
 from machtigen.context import Ctx
 from machtigen.identity.correspondence import correspondence_language
@@ -60,12 +60,10 @@ def escalate(
             follow_up.not_reached_at = ctx.now
             not_reached_event(ctx, message, letter)
             told += 1
-    record(
+    record_about(
         ctx,
         "letter.created",
-        subject_person_id=person.id,
-        object_type="letter",
-        object_id=letter.id,
+        letter,
         reason=reason,
         unread=len(unread),
         afnemers_told=told,
