@@ -33,7 +33,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -226,16 +226,8 @@ class Sealer:
                 ),
                 self.signing_key(),
             )
-            connection.execute(
-                AUDIT_CHECKPOINT.insert().values(
-                    tree_size=checkpoint.tree_size,
-                    root_hash=checkpoint.root_hash,
-                    last_seq=checkpoint.last_seq,
-                    created_at=checkpoint.created_at,
-                    key_id=checkpoint.key_id,
-                    signed=checkpoint.signed,
-                )
-            )
+            stored = {name: value for name, value in asdict(checkpoint).items() if name != "origin"}
+            connection.execute(AUDIT_CHECKPOINT.insert().values(**stored))
         self._heads_at = checkpoint.tree_size
         report.sealed += len(rows)
         report.tree_size = checkpoint.tree_size

@@ -161,9 +161,9 @@ def delivery_decision(
     decide here."""
     if state is None or state == AccountState.CLOSED:
         return DeliveryDecision(Channel.PAPER, DeliveryReason.NO_ACCOUNT)
-    if legally_required_digital:
-        return _legally_required(state, paper_only, exempted)
     mailbox_off = _mailbox_off(state, paper_only)
+    if legally_required_digital:
+        return _legally_required(mailbox_off, exempted)
     if mailbox_off is not None:
         return DeliveryDecision(Channel.PAPER, mailbox_off)
     if opted_in():
@@ -172,10 +172,10 @@ def delivery_decision(
 
 
 def _legally_required(
-    state: AccountState, paper_only: bool, exempted: Callable[[], bool]
+    mailbox_off: DeliveryReason | None, exempted: Callable[[], bool]
 ) -> DeliveryDecision:
-    """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2)."""
-    mailbox_off = _mailbox_off(state, paper_only)
+    """Wet EBV: always digital; also on paper for whoever cannot be expected to read it (rule 2):
+    whoever does not read the mailbox (``mailbox_off``), and the exempted groups."""
     if mailbox_off is not None:
         return DeliveryDecision(Channel.BOTH, mailbox_off)
     if exempted():

@@ -315,16 +315,18 @@ def _basis_rule(
 def _allowed_by(row: Any, at: datetime) -> CheckAnswer:
     """The answer for one row of ``_basis_statement``: a mandate's row has no measure and a
     measure's no mandate (NULL there), so each answer names only its own basis."""
-    return CheckAnswer(
-        allowed=True,
-        at=at,
-        basis=row.basis,
-        mandate_id=row.mandate_id,
-        measure_kind=row.measure_kind,
-        measure_register_id=row.measure_register_id,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-    )
+    return CheckAnswer(allowed=True, at=at, **{name: getattr(row, name) for name in _BASIS_COLUMNS})
+
+
+_BASIS_COLUMNS = (
+    "basis",
+    "mandate_id",
+    "measure_kind",
+    "measure_register_id",
+    "valid_from",
+    "valid_until",
+)
+"""The columns of a ``_basis_statement`` row, each the ``CheckAnswer`` field of its name."""
 
 
 def _why_not(ctx: Ctx, found: _Found, action: str, at: datetime) -> str:

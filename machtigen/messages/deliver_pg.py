@@ -74,7 +74,7 @@ from machtigen.mandates.check_pg import _AUDIT_COLUMNS, Compiled, compile_for_ps
 from machtigen.mandates.models import LegalMeasure, Mandate
 from machtigen.messages.errors import InvalidMessage, UnknownRecipient
 from machtigen.messages.models import Message
-from machtigen.messages.service import NewMessage, refuse_another_request
+from machtigen.messages.service import NewMessage, message_values, refuse_another_request
 from machtigen.notifications.models import NotificationKind, RecipientKind
 from machtigen.notifications.outbox import dedup_key_of, notice_values
 from machtigen.notifications.texts import render_message_notice
@@ -292,7 +292,8 @@ class FastDeliveries:
             if found is None:
                 raise ServiceNotFound()
             facts = _Facts(*found)
-            fingerprint = new.fingerprint(facts.service_id)
+            request = new.for_service(facts.service_id)
+            fingerprint = request.fingerprint()
             if facts.earlier_id is not None:
                 return _replayed(facts.earlier_hash, fingerprint, found[4:9])
             if not is_valid_bsn(new.bsn):  # checked where the ORM path checks it
@@ -312,21 +313,12 @@ class FastDeliveries:
                 ),
             )
             message_id = uuid4()
-            message: dict[str, Any] = dict(
-                id=message_id,
-                person_id=facts.person_id,
-                afnemer_id=actor.afnemer_id,
-                service_id=facts.service_id,
-                subject=new.subject,
-                body=new.body,
-                action_text=new.action_text,
-                deadline=new.deadline,
-                received_at=now,
-                channel=str(decision.channel),
-                channel_reason=str(decision.reason),
-                idempotency_key=key,
-                request_hash=fingerprint,
-            )
+            message = message_values(request, facts.person_id, actor.afnemer_id, decision, key, now)
+            message |= {
+                "id": message_id,
+                "channel": str(decision.channel),
+                "channel_reason": str(decision.reason),
+            }
             notices: list[dict[str, Any]] = []
             if decision.channel != Channel.PAPER:
                 owners = None if facts.represented else self._owner_notices(facts, message)
@@ -445,8 +437,8 @@ class Delivery:
     action_text: str | None = None
     deadline: date | None = None
 
-    def fingerprint(self, service_id: UUID) -> str:
-        """``NewMessage.fingerprint``: the same request hash as the ORM path stores."""
+    def for_service(self, service_id: UUID) -> NewMessage:
+        """The ORM path's request, once the SELECT has found the service."""
         return NewMessage(
             bsn=self.bsn,
             service_id=service_id,
@@ -454,7 +446,7 @@ class Delivery:
             body=self.body,
             action_text=self.action_text,
             deadline=self.deadline,
-        ).fingerprint()
+        )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +14,8 @@ from sqlmodel import col
 
 from machtigen.accounts.models import Folder
 from machtigen.afnemers.models import Afnemer, Service
-from machtigen.audit.service import record, record_about
-from machtigen.consents.service import decide_delivery
+from machtigen.audit.service import record_about
+from machtigen.consents.service import DeliveryDecision, decide_delivery
 from machtigen.context import Ctx
 from machtigen.identity.loa import require_loa
 from machtigen.identity.service import find_person_by_bsn
@@ -78,20 +78,8 @@ def deliver(ctx: Ctx, new: NewMessage, *, idempotency_key: str) -> Delivery:
         raise UnknownRecipient()
     afnemer = ctx.session.get_one(Afnemer, service.afnemer_id)
     decision = decide_delivery(ctx, person, afnemer, ctx.now)
-    message = Message(
-        person_id=person.id,
-        afnemer_id=afnemer.id,
-        service_id=service.id,
-        subject=new.subject,
-        body=new.body,
-        action_text=new.action_text,
-        deadline=new.deadline,
-        received_at=ctx.now,
-        channel=decision.channel,
-        channel_reason=decision.reason,
-        idempotency_key=idempotency_key,
-        request_hash=new.fingerprint(),
-    )
+    values = message_values(new, person.id, afnemer.id, decision, idempotency_key, ctx.now)
+    message = Message(**values)
     try:
         with ctx.session.begin_nested():
             ctx.session.add(message)
@@ -100,18 +88,42 @@ def deliver(ctx: Ctx, new: NewMessage, *, idempotency_key: str) -> Delivery:
         if concurrent is None:
             raise
         return _replay(concurrent, new)
-    record(
+    record_about(
         ctx,
         "message.delivered",
-        subject_person_id=person.id,
-        object_type="message",
-        object_id=message.id,
+        message,
         afnemer=afnemer.name,
         channel=decision.channel,
         reason=decision.reason,
     )
     on_message_delivered(ctx, message)
     return Delivery(message, replayed=False)
+
+
+def message_values(
+    new: NewMessage,
+    person_id: UUID,
+    afnemer_id: UUID,
+    decision: DeliveryDecision,
+    idempotency_key: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The column values of a delivered message; the ORM path and the async delivery
+    (``messages/deliver_pg.py``) both store these."""
+    return {
+        "person_id": person_id,
+        "afnemer_id": afnemer_id,
+        "service_id": new.service_id,
+        "subject": new.subject,
+        "body": new.body,
+        "action_text": new.action_text,
+        "deadline": new.deadline,
+        "received_at": now,
+        "channel": decision.channel,
+        "channel_reason": decision.reason,
+        "idempotency_key": idempotency_key,
+        "request_hash": new.fingerprint(),
+    }
 
 
 def readable_messages(

@@ -18,7 +18,7 @@ import random
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -136,16 +136,7 @@ class Sender:
         with logs.bound(request_id=logs.new_id(), sender=self.name):
             report = await self._run_once(stop)
             if report.claimed:
-                log.info(
-                    "batch delivered",
-                    claimed=report.claimed,
-                    sent=report.sent,
-                    retried=report.retried,
-                    bounced=report.bounced,
-                    failed=report.failed,
-                    letters=report.letters,
-                    released=report.released,
-                )
+                log.info("batch delivered", **asdict(report))
                 _count(report)
             return report
 
