@@ -260,9 +260,9 @@ def test_a_check_cancelled_mid_request_still_writes_its_audit_event(world):
         fast.statement((str(question.action),))  # compiled beforehand: the query is under way
         task = asyncio.ensure_future(fast.check(world.actor, ORIGIN, question))
         await asyncio.sleep(0.002)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        if task.cancel():  # False when it finished first (a slow machine): nothing to cut
+            with pytest.raises(asyncio.CancelledError):
+                await task
         # The shielded work runs on: wait for the pool to have its connection back.
         for _ in range(500):
             if len(_events(world)) > before:

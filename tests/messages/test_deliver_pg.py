@@ -430,9 +430,9 @@ def test_a_delivery_cancelled_mid_request_writes_all_of_it_or_nothing(world):
                 fast.deliver(actor, ORIGIN, "vol", _request(bsn), idempotency_key=f"gone-{n}")
             )
             await asyncio.sleep(delay)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            if task.cancel():  # False when it finished first (a slow machine): nothing to cut
+                with pytest.raises(asyncio.CancelledError):
+                    await task
         await asyncio.sleep(1.0)
 
     asyncio.run(_fast(world, run))
