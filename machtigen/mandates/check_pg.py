@@ -54,6 +54,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
@@ -141,14 +142,23 @@ def _referring(statement: Select[Any], names: dict[str, str]) -> Select[Any]:
     return cast(Select[Any], visitors.replacement_traverse(statement, {}, replace))
 
 
-def decision_statement(authz: Authorizer, actions: Sequence[str]) -> Select[Any]:
-    """The SELECT answering every question of a call (see the module's docstring)."""
-    questions = select(
-        *(
+def decision_statement(
+    authz: Authorizer, actions: Sequence[str], *, single: bool = False
+) -> Select[Any]:
+    """The SELECT answering every question of a call (see the module's docstring); with
+    ``single``, the one question of a single check as plain values instead of arrays (each
+    array costs the driver more to send than its one value)."""
+    if single:
+        columns = [
+            sql_cast(bindparam(param, type_=kind), kind).label(name)
+            for param, name, kind in _QUESTION_ARRAYS
+        ]
+    else:
+        columns = [
             func.unnest(bindparam(param, type_=ARRAY(kind))).label(name)
             for param, name, kind in _QUESTION_ARRAYS
-        )
-    ).subquery("q")
+        ]
+    questions = select(*columns).subquery("q")
     found = _referring(
         _find_statement(authz),
         {
@@ -337,16 +347,16 @@ class FastChecks:
         self._covers: dict[tuple[str, str], bool] = {}
         self._lock = Lock()
 
-    def statement(self, actions: tuple[str, ...]) -> Compiled:
-        compiled = self._statements.get(actions)
+    def statement(self, actions: tuple[str, ...], *, single: bool = False) -> Compiled:
+        key = (*actions, "single") if single else actions
+        compiled = self._statements.get(key)
         if compiled is None:
             with self._lock:
-                compiled = self._statements.get(actions)
+                compiled = self._statements.get(key)
                 if compiled is None:
-                    compiled = compile_for_psycopg(
-                        decision_statement(self.authz, actions), _RUNTIME
-                    )
-                    self._statements[actions] = compiled
+                    statement = decision_statement(self.authz, actions, single=single)
+                    compiled = compile_for_psycopg(statement, _RUNTIME)
+                    self._statements[key] = compiled
         return compiled
 
     def covers(self, kind: str, category: str) -> bool:
@@ -383,17 +393,22 @@ class FastChecks:
         self, actor: AfnemerActor, origin: Origin, questions: Sequence[CheckQuestion]
     ) -> list[CheckAnswer]:
         moments = [question.at or actor.at for question in questions]
-        compiled = self.statement(tuple(sorted({str(q.action) for q in questions})))
-        values = dict(
-            afnemer_id=actor.afnemer_id,
-            q_idx=list(range(len(questions))),
-            q_service_code=[q.service_code for q in questions],
-            q_person_bsn=[q.person_bsn for q in questions],
-            q_rep_bsn=[q.representative.bsn for q in questions],
-            q_rep_kvk=[q.representative.kvk_number for q in questions],
-            q_action=[str(q.action) for q in questions],
-            q_at=moments,
-        )
+        if len(questions) == 1:
+            question = questions[0]
+            compiled = self.statement((str(question.action),), single=True)
+            values: dict[str, Any] = dict(
+                afnemer_id=actor.afnemer_id,
+                q_idx=0,
+                q_service_code=question.service_code,
+                q_person_bsn=question.person_bsn,
+                q_rep_bsn=question.representative.bsn,
+                q_rep_kvk=question.representative.kvk_number,
+                q_action=str(question.action),
+                q_at=moments[0],
+            )
+        else:
+            compiled = self.statement(tuple(sorted({str(q.action) for q in questions})))
+            values = self._arrays(actor, questions, moments)
         async with self.pool.connection() as connection:
             cursor = AsyncRawCursor(connection)
             await cursor.execute(compiled.sql, [values[name] for name in compiled.names])
@@ -410,6 +425,21 @@ class FastChecks:
             ]
             await _insert_events(connection, events)
         return answers
+
+    @staticmethod
+    def _arrays(
+        actor: AfnemerActor, questions: Sequence[CheckQuestion], moments: list[datetime]
+    ) -> dict[str, Any]:
+        return dict(
+            afnemer_id=actor.afnemer_id,
+            q_idx=list(range(len(questions))),
+            q_service_code=[q.service_code for q in questions],
+            q_person_bsn=[q.person_bsn for q in questions],
+            q_rep_bsn=[q.representative.bsn for q in questions],
+            q_rep_kvk=[q.representative.kvk_number for q in questions],
+            q_action=[str(q.action) for q in questions],
+            q_at=moments,
+        )
 
     def _answer(self, row: Sequence[Any], action: str, at: datetime) -> CheckAnswer:
         _, _, category, person_id, rep_person, rep_office, bases, mandates, measures = row

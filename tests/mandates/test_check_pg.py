@@ -257,7 +257,7 @@ def test_a_check_cancelled_mid_request_still_writes_its_audit_event(world):
     before = len(_events(world))
 
     async def ask(fast: FastChecks) -> None:
-        fast.statement((str(question.action),))  # compiled beforehand: the query is under way
+        fast.statement((str(question.action),), single=True)  # compiled beforehand: under way
         task = asyncio.ensure_future(fast.check(world.actor, ORIGIN, question))
         await asyncio.sleep(0.002)
         task.cancel()
