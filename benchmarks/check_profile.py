@@ -333,7 +333,11 @@ async def run(args: argparse.Namespace, url: str, samples: dict, key: Any) -> No
             await cpu_per_call(call, args.requests)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+            if args.callers:
+                stats.print_callers(args.callers)
+            else:
+                stats.print_stats(args.top)
             print(out.getvalue())
             return
         results: dict[str, list[float]] = {name: [] for name in table}
@@ -426,6 +430,7 @@ def main() -> None:
     parser.add_argument("--profile", help="print cProfile's top functions for this variant")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="with --profile: who calls the functions matching this")
     args = parser.parse_args()
 
     import uuid as _uuid
