@@ -100,15 +100,17 @@ _AUDIT_COLUMNS = (
     ("mac_key_id", "text"),
     ("mac", "bytea"),
 )
+_NUMBERED = list(enumerate(_AUDIT_COLUMNS, start=1))
 # Only this module's constant column names and types are formatted in: no injection.
+# Sent like the decision (``_BinaryRawCursor``): $n placeholders, every value in binary.
 AUDIT_INSERT = (
     f"INSERT INTO audit_event ({', '.join(name for name, _ in _AUDIT_COLUMNS)})"  # noqa: S608
-    f" SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for _, kind in _AUDIT_COLUMNS)})"
+    f" SELECT * FROM unnest({', '.join(f'${n}::{kind}[]' for n, (_, kind) in _NUMBERED)})"
 )
 """Every event of a batch in one INSERT; each column's values as one array."""
 AUDIT_INSERT_ONE = (
     f"INSERT INTO audit_event ({', '.join(name for name, _ in _AUDIT_COLUMNS)})"  # noqa: S608
-    f" VALUES ({', '.join(f'%s::{kind}' for _, kind in _AUDIT_COLUMNS)})"
+    f" VALUES ({', '.join(f'${n}::{kind}' for n, (_, kind) in _NUMBERED)})"
 )
 """The event of a single check: plain values are cheaper to send than sixteen arrays."""
 
@@ -542,14 +544,14 @@ async def _insert_events(connection: Any, events: list[dict[str, Any]]) -> None:
             Json(event["detail"]) if name == "detail" else event.get(name)
             for name, _ in _AUDIT_COLUMNS
         ]
-        await connection.execute(AUDIT_INSERT_ONE, values)
+        await _BinaryRawCursor(connection).execute(AUDIT_INSERT_ONE, values)
         return
     columns: list[list[Any]] = [[] for _ in _AUDIT_COLUMNS]
     for event in events:
         for values, (name, _) in zip(columns, _AUDIT_COLUMNS, strict=True):
             value = event.get(name)
             values.append(Json(value) if name == "detail" else value)
-    await connection.execute(AUDIT_INSERT, columns)
+    await _BinaryRawCursor(connection).execute(AUDIT_INSERT, columns)
 
 
 def open_pool(
