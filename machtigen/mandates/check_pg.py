@@ -21,6 +21,12 @@ can only be computed after it. An answer is returned only after its audit row co
 failed or interrupted INSERT answers nothing (no decision answered without its audit row),
 and every audit row holds the decision it records (no audit row without its decision).
 
+The INSERT goes through ``AuditWriter``: the events of checks answered at the same moment
+share one INSERT and one commit (group commit), and each check still waits for its own
+events to be committed before it answers. Both statements use $n placeholders and send
+every value in binary (``_BinaryRawCursor``): no query rewriting, no quoting of array
+elements.
+
 The connection comes from a psycopg ``AsyncConnectionPool`` in autocommit, without a check
 per request (a broken connection fails the request with 503, and the pool replaces it).
 """
