@@ -18,7 +18,7 @@ from api.auth.setup import install_login
 from api.observability import front_layers, install_observability
 from api.portal import install_portal
 from api.problems import install_problem_handlers
-from api.tracing import install_tracing
+from api.tracing import NO_NATIVE_TELEMETRY, install_tracing
 from api.v1.app import API_VERSION, PREFIX, install_api_v1
 from api.v1.token_cache import ActiveClients, VerifiedTokens
 from api.web import install_page_handlers
@@ -84,7 +84,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.database_probe.close()
         engine.dispose()
 
-    app = AdmittingApp(title="machtigen", version="0.1.0", lifespan=lifespan)
+    app = AdmittingApp(
+        title="machtigen", version="0.1.0", lifespan=lifespan, telemetry=NO_NATIVE_TELEMETRY
+    )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.keysets = keysets

@@ -72,8 +72,9 @@ class RequestTelemetry:
         route, method = route_template(scope), scope["method"]
         state = scope.get("state") or {}
         client = state.get("client_id") or ("portal" if route.startswith("/portal") else "-")
-        HTTP_REQUESTS.labels(route=route, method=method, status=str(status), client=client).inc()
-        HTTP_LATENCY.labels(route=route, method=method).observe(seconds)
+        counted, timed = _children(route, method, status, client)
+        counted.inc()
+        timed.observe(seconds)
         log.info(
             "request",
             method=method,
@@ -83,6 +84,26 @@ class RequestTelemetry:
             client=client,
             client_ip=(scope.get("client") or (None,))[0],
         )
+
+
+_CHILDREN: dict[tuple[str, str, int, str], tuple[Any, Any]] = {}
+_CHILDREN_SIZE = 4096
+
+
+def _children(route: str, method: str, status: int, client: str) -> tuple[Any, Any]:
+    """The request counter and latency histogram of these labels, looked up once (finding a
+    labelled child costs more than counting in it). Route templates, methods, statuses and
+    clients are few; past the bound a child is looked up each time."""
+    key = (route, method, status, client)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = (
+            HTTP_REQUESTS.labels(route=route, method=method, status=str(status), client=client),
+            HTTP_LATENCY.labels(route=route, method=method),
+        )
+        if len(_CHILDREN) < _CHILDREN_SIZE:
+            _CHILDREN[key] = found
+    return found
 
 
 def _hex_id(value: str) -> str:

@@ -11,10 +11,17 @@ import os
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from machtigen import logs
 
 log = logs.get_logger("machtigen.tracing")
+
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""For every FastAPI app here: FastAPI's own OpenTelemetry layer stays off. Traces come from
+``install_tracing`` alone (one span per request, not two once a provider is set), and a
+request does not pay for FastAPI asking the global providers, four environment variables
+among it, whether they are configured, in the main app and again in the mounted API."""
 
 
 def wanted() -> str | None:

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
 from api.problems import install_problem_handlers
+from api.tracing import NO_NATIVE_TELEMETRY
 from api.v1 import events, mandates, messages, register, token
 from api.v1.middleware import ApiConventions
 from api.v1.ratelimit import RateLimiter
@@ -82,6 +83,7 @@ def build_v1(state: State, public_url: str) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     v1.state = state
     install_problem_handlers(v1)

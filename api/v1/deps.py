@@ -28,7 +28,7 @@ from machtigen.errors import Forbidden
 from machtigen.identity.tokens import InvalidToken
 
 
-async def _bearer_token(request: Request) -> str:
+def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -36,14 +36,17 @@ async def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_client(
-    request: Request, token: Annotated[str, Depends(_bearer_token)]
-) -> ClientIdentity:
+async def current_client(request: Request) -> ClientIdentity:
     """Runs on the event loop: a known token costs a map lookup, a new one one ES256
     verification (once per token); the client's in-process rate count comes first, the
     shared (Redis) count then on a thread, and whether the client is still active is read
-    again every ``client_recheck_seconds``."""
+    again every ``client_recheck_seconds``.
+
+    One plain dependency (the token read inside it, not as a dependency of its own), and
+    ``afnemer_client``/``register_client`` call it directly: each level of dependencies costs
+    FastAPI a round of solving per request."""
     state = request.app.state
+    token = _bearer_token(request)
     now = state.clock.now().timestamp()
     identity = state.verified_tokens.get(token, now)
     if identity is None:
@@ -52,14 +55,16 @@ async def current_client(
         identity = verified.client
     identify_client(request, identity.client_id)
     limiter = state.rate_limiter
-    wait = limiter.over_rate_here(identity.client_id)
-    if wait is not None:
-        over = RateLimited(wait)
-        over.client_id = identity.client_id
-        raise over
     if limiter.state == StoreState.IN_PROCESS:
+        # The count here is the only count: its hit decides (a separate look first would
+        # only read the same counter twice).
         limiter.check_client(identity.client_id)
     else:
+        wait = limiter.over_rate_here(identity.client_id)
+        if wait is not None:
+            over = RateLimited(wait)
+            over.client_id = identity.client_id
+            raise over
         await run_in_threadpool(limiter.check_client, identity.client_id)
     await _still_active(request, identity.client_id, now)
     return identity
@@ -86,13 +91,15 @@ def _read_active(factory: sessionmaker[Session], client_id: str) -> bool:
 ClientDep = Annotated[ClientIdentity, Depends(current_client)]
 
 
-async def afnemer_client(client: ClientDep) -> ClientIdentity:
+async def afnemer_client(request: Request) -> ClientIdentity:
+    client = await current_client(request)
     if client.kind != ClientKind.AFNEMER:
         raise Forbidden("This endpoint is for afnemers.")
     return client
 
 
-async def register_client(client: ClientDep) -> ClientIdentity:
+async def register_client(request: Request) -> ClientIdentity:
+    client = await current_client(request)
     if client.kind != ClientKind.REGISTER:
         raise Forbidden("This endpoint is for the court register.")
     return client

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
@@ -53,12 +53,15 @@ def _answer(answer: CheckAnswer) -> MandateCheckAnswer:
     summary="May this representative act for this person at this service, at this moment?",
     response_model=MandateCheckAnswer,
 )
-async def check(
-    body: MandateCheckRequest, request: Request, client: AfnemerClient
-) -> MandateCheckAnswer:
+async def check(body: MandateCheckRequest, request: Request, client: AfnemerClient) -> Response:
     """On PostgreSQL on the event loop (``check_pg``: one decision statement, one audit
-    INSERT); elsewhere through the ORM session on a thread."""
-    return (await _checks(request, client, [_question(body)], limit=1))[0]
+    INSERT); elsewhere through the ORM session on a thread.
+
+    The answer is validated once, when it is made, and written straight to JSON: handing
+    the model back to FastAPI would validate it a second time against ``response_model``
+    and encode it twice (to Python values, then to text)."""
+    answers = await _checks(request, client, [_question(body)], limit=1)
+    return _json(answers[0])
 
 
 @router.post(
@@ -67,12 +70,16 @@ async def check(
     summary="Up to a bounded number of mandate checks in one call, answered in order",
     response_model=MandateCheckBatchAnswer,
 )
-async def check_batch(
-    body: MandateCheckBatch, request: Request, client: AfnemerClient
-) -> MandateCheckBatchAnswer:
+async def check_batch(body: MandateCheckBatch, request: Request, client: AfnemerClient) -> Response:
     limit = request.app.state.settings.max_batch
     questions = [_question(item) for item in body.checks]
-    return MandateCheckBatchAnswer(results=await _checks(request, client, questions, limit=limit))
+    answers = await _checks(request, client, questions, limit=limit)
+    return _json(MandateCheckBatchAnswer(results=answers))
+
+
+def _json(answer: MandateCheckAnswer | MandateCheckBatchAnswer) -> Response:
+    """What FastAPI would send for ``response_model`` (camelCase names, nulls included)."""
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")
 
 
 async def _checks(

@@ -11,7 +11,7 @@
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 
 from api.problems import problem
@@ -30,6 +30,7 @@ SECURITY_HEADERS = (
 )
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+_ROUTED_CACHE_SIZE = 1024
 _ACCEPTABLE = frozenset({"*/*", "application/*", JSON, "application/problem+json"})
 
 
@@ -50,6 +51,11 @@ class ApiConventions:
         self.max_body_bytes = max_body_bytes
         self.form_paths = form_paths
         self.routes = routes
+        self._routed_cache: dict[tuple[str, str], bool] = {}
+        self._security = [
+            (name.lower().encode("latin-1"), value.encode()) for name, value in SECURITY_HEADERS
+        ]
+        self._version = (b"api-version", api_version.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,12 +66,7 @@ class ApiConventions:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    if name not in headers:
-                        headers[name] = value
-                if in_api:
-                    headers["API-Version"] = self.api_version
+                self._add_headers(message, in_api)
             await send(message)
 
         if not in_api:
@@ -89,10 +90,30 @@ class ApiConventions:
             return
         await self.app(scope, receive, send_with_headers)
 
+    def _add_headers(self, message: Message, in_api: bool) -> None:
+        """The security headers a route did not set itself, and the API's version: one scan
+        of the response's headers."""
+        raw = list(message.get("headers") or ())
+        present = {name.lower() for name, _ in raw}
+        raw.extend(header for header in self._security if header[0] not in present)
+        if in_api:
+            raw = [header for header in raw if header[0].lower() != b"api-version"]
+            raw.append(self._version)
+        message["headers"] = raw
+
     def _routed(self, scope: Scope) -> bool:
-        """Whether the path has this method: only then is the body worth a look."""
+        """Whether the path has this method: only then is the body worth a look. Remembered
+        per method and path (a bounded number: a path with an id in it is asked once per id,
+        and those are not remembered once the map is full)."""
+        key = (scope["method"], scope["path"])
+        known = self._routed_cache.get(key)
+        if known is not None:
+            return known
         inner = {**scope, "path": scope["path"][len(self.prefix) :] or "/", "root_path": ""}
-        return any(route.matches(inner)[0] == Match.FULL for route in self.routes)
+        routed = any(route.matches(inner)[0] == Match.FULL for route in self.routes)
+        if len(self._routed_cache) < _ROUTED_CACHE_SIZE:
+            self._routed_cache[key] = routed
+        return routed
 
     def _refusal(self, scope: Scope, headers: Headers, has_body: bool) -> Any:
         accept = headers.get("accept")
