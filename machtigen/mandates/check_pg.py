@@ -616,7 +616,13 @@ def open_pool(
     configure: Callable[..., Any] | None = None,
 ) -> AsyncConnectionPool[Any]:
     """An async pool on ``database_url`` (a SQLAlchemy URL): autocommit, UTC, no JIT, no
-    check per request. Not yet open: ``await pool.open()``."""
+    check per request. Not yet open: ``await pool.open()``.
+
+    A connection lost with the database is replaced in the background; the pool's own retry
+    backs off (1, 2, 4, 8 s …), so after a ten-second outage a slot would come back only
+    seconds after the database did. Each slot gives up after ``2 × timeout`` instead, and the
+    next request that finds the pool short grows it again at once: the service answers
+    from the first request after the database is back, with no restart."""
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url).set(drivername="postgresql")
@@ -631,4 +637,5 @@ def open_pool(
         kwargs={"autocommit": True, "options": options},
         open=False,
         configure=configure,
+        reconnect_timeout=max(1.0, 2 * timeout),
     )
