@@ -477,17 +477,32 @@ async def open_loop(port: int, path: str, bodies: list[str], token: str, rate: f
     errors = 0
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
+    async def exchange(reader, writer, request: bytes) -> bytes:
+        writer.write(request)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await reader.readexactly(length)
+        return head
+
     async def one(request: bytes, due: float) -> None:
         nonlocal errors
         try:
-            reader, writer = idle.pop() if idle else await asyncio.open_connection(HOST, port)
-            writer.write(request)
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
+            if idle:
+                reader, writer = idle.pop()
+                try:
+                    head = await exchange(reader, writer, request)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    # the server closed a connection that sat idle past its keep-alive
+                    # timeout; a client sends again on a new one
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                    head = await exchange(reader, writer, request)
+            else:
+                reader, writer = await asyncio.open_connection(HOST, port)
+                head = await exchange(reader, writer, request)
             if int(head[9:12]) >= 400:
                 errors += 1
             idle.append((reader, writer))
